@@ -1,0 +1,435 @@
+"""Run a submission in child processes and bring back only plain data.
+
+The child (grader/_child.py, copied into a fresh work folder) executes the notebook's cells one
+by one, then answers the probes in order. This process watches it through a control pipe:
+
+- a cell or probe that runs past its time limit, or that kills the child (sys.exit is caught in
+  the child; os._exit and crashes are not), is recorded, the whole process tree is killed, and
+  a fresh child starts again, skipping the bad cell or continuing after the bad probe;
+- every child runs in its own session, under a memory cap (RLIMIT_AS), a file-size cap and,
+  when this process is root and a user is given, as that unprivileged user;
+- at most `output_bytes` of what the submission prints is kept;
+- answers are read with json and numpy.load(allow_pickle=False): never a pickle.
+"""
+import json
+import os
+import pwd
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from .values import ForeignValue, ModuleValue, TensorValue, to_spec
+
+CHILD = Path(__file__).with_name("_child.py")
+MAX_ANSWER_BYTES = 64 * 2 ** 20
+
+
+@dataclass
+class Limits:
+    cell_timeout: float = 60.0  # seconds for one notebook cell
+    startup_timeout: float = 60.0  # seconds for the child to start, and between cells and probes
+    total_timeout: float = 540.0  # seconds for the whole run, restarts included
+    memory_bytes: int = 3 * 2 ** 30  # address space of one child
+    output_bytes: int = 32 * 1024  # what is kept of the submission's stdout and stderr
+    file_bytes: int = 256 * 2 ** 20  # largest file the child may write
+    max_restarts: int = 12
+    user: str | None = None  # run children as this user (needs root)
+
+
+@dataclass
+class Answer:
+    status: str  # ok | error | timeout | crashed | not_run
+    value: object = None
+    args_after: list = None
+    kwargs_after: dict = None
+    error: dict = None
+    seconds: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class CellReport:
+    index: int
+    status: str  # ok | error | timeout | crashed
+    error: dict = None
+    seconds: float = 0.0
+
+
+@dataclass
+class RunReport:
+    cells: dict = field(default_factory=dict)  # index -> CellReport
+    namespace: dict = field(default_factory=dict)  # API name -> {kind, signature}
+    answers: dict = field(default_factory=dict)  # probe id -> Answer
+    output: str = ""
+    output_dropped: int = 0
+    restarts: int = 0
+    seconds: float = 0.0
+    stray_processes_killed: int = 0
+    early_exit: str = None  # how the child died outside any cell or probe
+
+
+def _set_subreaper():
+    """Orphans of the child become our children, so none escapes the clean-up."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except Exception:
+        pass
+
+
+def _preexec(limits, uid, gid):
+    def apply():
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        if uid is not None:
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+    return apply
+
+
+def kill_tree(pid, token):
+    """Kill the child's process group, its descendants, and anything carrying its token."""
+    victims = set()
+    try:
+        victims.update(p.pid for p in psutil.Process(pid).children(recursive=True))
+    except psutil.Error:
+        pass
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for _ in range(5):
+        for p in psutil.process_iter(["pid"]):
+            if p.pid == os.getpid():
+                continue
+            try:
+                if os.getsid(p.pid) == pid or p.environ().get("HW8_SANDBOX_TOKEN") == token:
+                    victims.add(p.pid)
+            except (psutil.Error, OSError):
+                continue
+        alive = 0
+        for v in list(victims):
+            try:
+                os.kill(v, signal.SIGKILL)
+                alive += 1
+            except (ProcessLookupError, PermissionError):
+                victims.discard(v)
+        for v in victims:
+            try:
+                os.waitpid(v, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        if not alive:
+            break
+        time.sleep(0.05)
+    return len(victims)
+
+
+class Sandbox:
+    def __init__(self, cells, probes, api_names, limits=None, workdir=None):
+        self.cells = list(cells)
+        self.probes = list(probes)
+        self.api_names = list(api_names)
+        self.limits = limits or Limits()
+        self._own_workdir = workdir is None
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="hw8-run-"))
+        self.report = RunReport()
+        self._out = bytearray()
+        self._done_probes = set()
+
+    # ----------------------------------------------------------------- setup
+    def _prepare(self):
+        uid = gid = None
+        if self.limits.user:
+            pw = pwd.getpwnam(self.limits.user)
+            uid, gid = pw.pw_uid, pw.pw_gid
+        for sub in ("cwd", "out", "tmp"):
+            (self.workdir / sub).mkdir(parents=True, exist_ok=True)
+        shutil.copy(CHILD, self.workdir / "_child.py")
+        arrays, specs = {}, []
+        for p in self.probes:
+            specs.append({"id": p.id, "fn": p.fn, "seed": p.seed,
+                          "args": [to_spec(a, arrays) for a in p.args],
+                          "kwargs": {k: to_spec(v, arrays) for k, v in p.kwargs.items()}})
+        np.savez(self.workdir / "inputs.npz", **arrays)
+        self._specs = specs
+        if uid is not None:
+            os.chmod(self.workdir, 0o755)
+            for sub in ("cwd", "out", "tmp"):
+                os.chown(self.workdir / sub, uid, gid)
+        return uid, gid
+
+    def _write_job(self, skip, start):
+        job = {"cells": self.cells, "api": self.api_names, "probes": self._specs,
+               "skip_cells": sorted(skip), "start_probe": start}
+        (self.workdir / "job.json").write_text(json.dumps(job))
+
+    # ------------------------------------------------------------------- run
+    def run(self):
+        t0 = time.monotonic()
+        deadline = t0 + self.limits.total_timeout
+        _set_subreaper()
+        try:
+            uid, gid = self._prepare()
+            skip, start = set(), 0
+            while True:
+                self._write_job(skip, start)
+                outcome = self._run_once(uid, gid, deadline)
+                kind, what = outcome
+                if kind == "done":
+                    break
+                if kind == "cell":
+                    skip.add(what)
+                elif kind == "probe":
+                    start = self._probe_index(what) + 1
+                elif kind == "deadline":
+                    break
+                elif kind == "early":  # died outside any cell or probe
+                    break
+                if start >= len(self.probes) and kind == "probe":
+                    break
+                if self.report.restarts >= self.limits.max_restarts:
+                    break
+                self.report.restarts += 1
+            self._collect()
+        finally:
+            self.report.seconds = time.monotonic() - t0
+            text = self._out.decode("utf-8", errors="replace")
+            self.report.output = text
+            if self._own_workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+        return self.report
+
+    def _probe_index(self, probe_id):
+        return next(i for i, p in enumerate(self.probes) if p.id == probe_id)
+
+    def _run_once(self, uid, gid, deadline):
+        rfd, wfd = os.pipe()
+        token = uuid.uuid4().hex
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.workdir / "cwd"),
+               "TMPDIR": str(self.workdir / "tmp"), "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
+               "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "OPENBLAS_NUM_THREADS": "1", "HW8_SANDBOX_TOKEN": token, "MPLBACKEND": "Agg"}
+        for keep in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+            if keep in os.environ:
+                env[keep] = os.environ[keep]
+        proc = subprocess.Popen(
+            [sys.executable, "-I", str(self.workdir / "_child.py"), str(self.workdir), str(wfd)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(wfd,),
+            start_new_session=True, preexec_fn=_preexec(self.limits, uid, gid), env=env,
+            cwd=str(self.workdir / "cwd"))
+        os.close(wfd)
+        phase = ("start", None, time.monotonic())
+        buf = b""
+        outfd = proc.stdout.fileno()
+        open_fds = {rfd, outfd}
+        result = None
+        try:
+            while result is None:
+                limit = self._phase_limit(phase)
+                wait = min(limit, deadline) - time.monotonic()
+                if wait <= 0:
+                    result = self._timed_out(phase, deadline)
+                    break
+                if not open_fds:
+                    break
+                ready, _, _ = select.select(list(open_fds), [], [], min(wait, 1.0))
+                for fd in ready:
+                    chunk = os.read(fd, 65536)
+                    if not chunk:
+                        open_fds.discard(fd)
+                        continue
+                    if fd == outfd:
+                        self._keep_output(chunk)
+                        continue
+                    buf += chunk
+                    while b"\n" in buf:
+                        line, buf = buf.split(b"\n", 1)
+                        phase, result = self._on_event(line, phase)
+                        if result is not None:
+                            break
+                    if len(buf) > 2 ** 20:  # junk written to the control pipe
+                        buf = b""
+                    if result is not None:
+                        break
+                if rfd not in open_fds and result is None:
+                    result = self._died(phase, proc)
+        finally:
+            self.report.stray_processes_killed += max(0, kill_tree(proc.pid, token) - 1)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            self._drain(outfd)
+            proc.stdout.close()
+            os.close(rfd)
+        return result or ("done", None)
+
+    def _phase_limit(self, phase):
+        kind, what, started = phase
+        if kind == "probe":
+            return started + self.probes[self._probe_index(what)].timeout
+        if kind == "cell":
+            return started + self.limits.cell_timeout
+        return started + self.limits.startup_timeout
+
+    def _on_event(self, line, phase):
+        try:
+            ev = json.loads(line)
+            kind = ev["event"]
+        except (ValueError, KeyError, TypeError):
+            return phase, None  # not ours: ignore
+        now = time.monotonic()
+        if kind == "cell_start" and isinstance(ev.get("cell"), int):
+            return ("cell", ev["cell"], now), None
+        if kind == "cell_done" and phase[0] == "cell" and ev.get("cell") == phase[1]:
+            err = ev.get("error")
+            status = "ok" if not err else "error"
+            self.report.cells.setdefault(phase[1], CellReport(phase[1], status, err, ev.get("seconds", 0.0)))
+            return ("between", None, now), None
+        if kind == "namespace" and isinstance(ev.get("names"), dict):
+            self.report.namespace = ev["names"]
+            return ("between", None, now), None
+        if kind == "probe_start" and any(p.id == ev.get("probe") for p in self.probes):
+            return ("probe", ev["probe"], now), None
+        if kind == "probe_done" and phase[0] == "probe" and ev.get("probe") == phase[1]:
+            self._done_probes.add(phase[1])
+            return ("between", None, now), None
+        if kind == "all_done":
+            return phase, ("done", None)
+        return phase, None
+
+    def _timed_out(self, phase, deadline):
+        kind, what, started = phase
+        if time.monotonic() >= deadline:
+            self._mark(phase, "timeout", "the whole run passed its time limit")
+            return ("deadline", None)
+        if kind == "cell":
+            self.report.cells[what] = CellReport(what, "timeout", None, time.monotonic() - started)
+            return ("cell", what)
+        if kind == "probe":
+            self.report.answers[what] = Answer("timeout", seconds=time.monotonic() - started)
+            return ("probe", what)
+        return ("early", None)
+
+    def _mark(self, phase, status, message):
+        kind, what, started = phase
+        if kind == "cell":
+            self.report.cells[what] = CellReport(what, status, {"message": message}, time.monotonic() - started)
+        elif kind == "probe":
+            self.report.answers[what] = Answer(status, message=message, seconds=time.monotonic() - started)
+
+    def _died(self, phase, proc):
+        try:
+            code = proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        how = (f"killed by signal {signal.Signals(-code).name}" if code is not None and code < 0
+               else f"exited with status {code}")
+        kind, what, started = phase
+        if kind == "cell":
+            self.report.cells[what] = CellReport(what, "crashed", {"message": f"the process {how}"},
+                                                 time.monotonic() - started)
+            return ("cell", what)
+        if kind == "probe":
+            self.report.answers[what] = Answer("crashed", message=f"the process {how}",
+                                               seconds=time.monotonic() - started)
+            return ("probe", what)
+        self.report.early_exit = how
+        return ("early", None)
+
+    def _keep_output(self, chunk):
+        room = self.limits.output_bytes - len(self._out)
+        if room > 0:
+            self._out += chunk[:room]
+        self.report.output_dropped += max(0, len(chunk) - max(room, 0))
+
+    def _drain(self, fd):
+        try:
+            os.set_blocking(fd, False)
+            while True:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                self._keep_output(chunk)
+        except (BlockingIOError, OSError):
+            pass
+
+    # -------------------------------------------------------------- answers
+    def _collect(self):
+        out = self.workdir / "out"
+        for p in self.probes:
+            if p.id in self.report.answers:
+                continue  # timed out or crashed
+            if p.id not in self._done_probes:
+                self.report.answers[p.id] = Answer("not_run", message="not reached")
+                continue
+            self.report.answers[p.id] = read_answer(out, p.id)
+
+
+def read_answer(out, probe_id):
+    meta, arrays = out / f"{probe_id}.json", out / f"{probe_id}.npz"
+    try:
+        if meta.stat().st_size > MAX_ANSWER_BYTES or (arrays.exists() and arrays.stat().st_size > MAX_ANSWER_BYTES):
+            return Answer("error", message="the answer was too large to read")
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        loaded = {}
+        if arrays.exists():
+            with np.load(arrays, allow_pickle=False) as z:
+                loaded = {k: z[k] for k in z.files}
+    except (OSError, ValueError) as exc:
+        return Answer("error", message=f"the answer could not be read: {exc}")
+    if "error" in data:
+        return Answer("error", error=data["error"], seconds=data.get("seconds", 0.0),
+                      message=str(data["error"].get("message", ""))[:2000])
+    try:
+        value = decode(data["result"], loaded)
+        args_after = [decode(a, loaded) for a in data.get("args_after", [])]
+        kwargs_after = {k: decode(v, loaded) for k, v in data.get("kwargs_after", {}).items()}
+    except (KeyError, TypeError, ValueError) as exc:
+        return Answer("error", message=f"the answer could not be decoded: {exc}")
+    return Answer("ok", value=value, args_after=args_after, kwargs_after=kwargs_after,
+                  seconds=data.get("seconds", 0.0))
+
+
+def decode(spec, arrays):
+    """Plain data back from the child's encoding; unknown classes become ForeignValue."""
+    t = spec["t"]
+    if t == "none":
+        return None
+    if t in ("bool", "int"):
+        return (bool if t == "bool" else int)(spec["v"])
+    if t == "float":
+        return float.fromhex(spec["v"])
+    if t == "str":
+        return str(spec["v"])
+    if t == "list":
+        return [decode(s, arrays) for s in spec["items"]]
+    if t == "tuple":
+        return tuple(decode(s, arrays) for s in spec["items"])
+    if t == "dict":
+        return {str(k): decode(s, arrays) for k, s in spec["items"].items()}
+    if t == "ndarray":
+        return np.asarray(arrays[spec["ref"]])
+    if t == "npscalar":
+        return np.asarray(arrays[spec["ref"]])[()]
+    if t == "tensor":
+        return TensorValue(np.asarray(arrays[spec["ref"]]), str(spec["dtype"]), bool(spec.get("requires_grad")))
+    if t == "module":
+        return ModuleValue(str(spec["cls"]), spec.get("torch_cls"), dict(spec.get("config", {})),
+                           {str(k): decode(s, arrays) for k, s in spec.get("state", {}).items()},
+                           {str(k): decode(s, arrays) for k, s in spec.get("children", {}).items()})
+    return ForeignValue(str(spec.get("cls", "?"))[:200])

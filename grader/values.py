@@ -1,0 +1,78 @@
+"""Plain-data stand-ins for what crosses between the scoring process and a child.
+
+Arguments sent to a child (Tensor, TorchModule, StudentModule) and values that come back
+(TensorValue, ModuleValue, ForeignValue) are numbers and strings only.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Tensor:
+    """An argument the child receives as a torch tensor."""
+    array: np.ndarray
+
+
+@dataclass
+class TorchModule:
+    """An argument the child builds as torch.nn.<cls>(**kwargs) with the given state_dict."""
+    cls: str  # RNNCell | RNN | Linear
+    kwargs: dict
+    state: dict  # name -> np.ndarray (float32)
+
+
+@dataclass
+class StudentModule:
+    """An argument the child builds from the submission's own class, with the given state_dict."""
+    cls: str  # CharRNN | Seq2Seq
+    kwargs: dict
+    state: dict
+
+
+@dataclass
+class TensorValue:
+    """A torch tensor the submission returned."""
+    array: np.ndarray
+    dtype: str  # e.g. "float32"
+    requires_grad: bool = False
+
+
+@dataclass
+class ModuleValue:
+    """A torch.nn.Module the submission returned: its class, its torch base, config and state."""
+    cls: str
+    torch_cls: str
+    config: dict
+    state: dict = field(default_factory=dict)  # name -> TensorValue
+    children: dict = field(default_factory=dict)  # name -> ModuleValue
+
+
+@dataclass
+class ForeignValue:
+    """Anything else: only its class name is known."""
+    cls: str
+
+
+def to_spec(value, arrays):
+    """Encode a probe argument as JSON, putting its arrays into `arrays`."""
+    def put(arr):
+        key = f"i{len(arrays)}"
+        arrays[key] = np.ascontiguousarray(arr)
+        return key
+
+    if isinstance(value, np.ndarray):
+        return {"t": "ndarray", "ref": put(value)}
+    if isinstance(value, Tensor):
+        return {"t": "tensor", "ref": put(value.array)}
+    if isinstance(value, (TorchModule, StudentModule)):
+        return {"t": "torch_module" if isinstance(value, TorchModule) else "student_module",
+                "cls": value.cls, "kwargs": value.kwargs,
+                "state": {k: put(np.asarray(v, dtype=np.float32)) for k, v in value.state.items()}}
+    if isinstance(value, tuple):
+        return {"t": "tuple", "items": [to_spec(v, arrays) for v in value]}
+    if isinstance(value, list) and any(isinstance(v, (np.ndarray, Tensor)) for v in value):
+        return {"t": "list", "items": [to_spec(v, arrays) for v in value]}
+    if isinstance(value, dict) and any(isinstance(v, (np.ndarray, Tensor)) for v in value.values()):
+        return {"t": "dict", "items": {k: to_spec(v, arrays) for k, v in value.items()}}
+    return {"t": "json", "v": value}
