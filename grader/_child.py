@@ -49,7 +49,7 @@ class _IPythonStub:
 def _short_error(exc):
     """The exception in one line, and where in the submission it was raised."""
     tb = traceback.extract_tb(exc.__traceback__)
-    where = [f"{fs.filename}:{fs.lineno}" for fs in tb if fs.filename.startswith("<cell")]
+    where = [f"{fs.filename.strip('<>')}, line {fs.lineno}" for fs in tb if fs.filename.startswith(("<cell", "<line"))]
     text = f"{type(exc).__name__}: {exc}"
     return {"type": type(exc).__name__, "message": text[:2000], "where": where[-3:],
             "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-4000:]}
@@ -195,6 +195,7 @@ def main(workdir, control_fd):
     # torch, once the submission imports it, runs on one thread: OMP_NUM_THREADS=1 is set.
 
     skip = set(job["skip_cells"])
+    labels = job.get("labels") or [f"cell {i + 1}" for i in range(len(job["cells"]))]
     for index, source in enumerate(job["cells"]):
         if index in skip:
             continue
@@ -202,7 +203,7 @@ def main(workdir, control_fd):
         start = time.monotonic()
         error = None
         try:
-            code = compile(source, f"<cell {index + 1}>", "exec")
+            code = compile(source, f"<{labels[index]}>", "exec")
             exec(code, ns)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the next cell still runs
             error = _short_error(exc)
@@ -221,11 +222,14 @@ def main(workdir, control_fd):
         answer = {"id": probe["id"]}
         enc = Encoder()
         try:
-            fn = ns.get(probe["fn"])
-            if fn is None:
-                raise NameError(f"name '{probe['fn']}' is not defined")
             args = [_decode_arg(s, arrays, ns) for s in probe["args"]]
             kwargs = {k: _decode_arg(s, arrays, ns) for k, s in probe["kwargs"].items()}
+            if probe["fn"] == "@call":  # call the first argument, e.g. a model built from given weights
+                fn, args = args[0], args[1:]
+            else:
+                fn = ns.get(probe["fn"])
+                if fn is None:
+                    raise NameError(f"name '{probe['fn']}' is not defined")
             if probe.get("seed") is not None:
                 _seed_everything(probe["seed"])
             result = fn(*args, **kwargs)

@@ -139,8 +139,9 @@ def kill_tree(pid, token):
 
 
 class Sandbox:
-    def __init__(self, cells, probes, api_names, limits=None, workdir=None):
+    def __init__(self, cells, probes, api_names, limits=None, workdir=None, labels=None):
         self.cells = list(cells)
+        self.labels = list(labels) if labels else [f"cell {i + 1}" for i in range(len(self.cells))]
         self.probes = list(probes)
         self.api_names = list(api_names)
         self.limits = limits or Limits()
@@ -173,7 +174,7 @@ class Sandbox:
         return uid, gid
 
     def _write_job(self, skip, start):
-        job = {"cells": self.cells, "api": self.api_names, "probes": self._specs,
+        job = {"cells": self.cells, "labels": self.labels, "api": self.api_names, "probes": self._specs,
                "skip_cells": sorted(skip), "start_probe": start}
         (self.workdir / "job.json").write_text(json.dumps(job))
 

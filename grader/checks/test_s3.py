@@ -1,0 +1,127 @@
+"""Section 3: nn.RNNCell and nn.RNN (15 points by default)."""
+import numpy as np
+from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
+
+from .common import (all_pass, expect_close, expect_module, expect_tensor, expect_unmodified, expected, fail,
+                     require_generalizes, to_numpy, unpack)
+
+HW_OUTPUTS = np.array([1.9281, 1.9985, 2.0000])  # printed with 4 decimals: compared to within 5e-5
+HW_HIDDEN = np.array([0.9640, 0.9992])  # the printed hidden before steps 2 and 3
+
+
+def check_build(run, pid):
+    p = run.probe(pid)
+    kind = "RNNCell" if p.fn == "build_rnncell" else "RNN"
+    sizes = dict(zip(["input_size", "hidden_size", "output_size"], p.args or [2, 2, 2]))
+    net, linear = unpack(run.answer(pid), [kind.lower(), "linear"], p.fn)
+    config = {"input_size": sizes["input_size"], "hidden_size": sizes["hidden_size"]}
+    if kind == "RNN":
+        config.update(num_layers=p.kwargs.get("num_layers", 1), batch_first=False)
+    expect_module(net, kind, kind.lower(), config)
+    expect_module(linear, "Linear", "linear", {"in_features": sizes["hidden_size"], "out_features": sizes["output_size"]})
+    for owner, module in ((kind.lower(), net), ("linear", linear)):
+        for key, tensor in module.state.items():
+            if not hasattr(tensor, "array"):
+                continue
+            want = 1.0 if key.startswith("weight") else 0.0
+            if tensor.array.size == 0 or not np.all(tensor.array == want):
+                fail(f"{owner}.{key} should be all {want:g}, as in the homework.", f"{owner}.{key} 应全为 {want:g}（与作业一致）。")
+    if not any(k.startswith("weight") for k in net.state):
+        fail(f"{kind.lower()} has no weights.", f"{kind.lower()} 没有权重。")
+
+
+def check_run(run, pid):
+    p = run.probe(pid)
+    hiddens, outputs = unpack(run.answer(pid), ["hiddens", "outputs"], p.fn)
+    want_h, want_o = to_numpy(expected(p))
+    expect_tensor(hiddens, "hiddens", want_h.shape)
+    expect_tensor(outputs, "outputs", want_o.shape)
+    tol = run.tol("s3.cell" if p.fn == "run_rnncell" else "s3.rnn")
+    expect_close(hiddens.array, want_h, tol, "hiddens")
+    expect_close(outputs.array, want_o, tol, "outputs")
+    return hiddens.array, outputs.array
+
+
+def check_homework_run(run, pid, fn):
+    hiddens, outputs = check_run(run, pid)
+    ctx = (" with the homework's sequence [[1,1]],[[1,1]],[[2,2]]", "（作业的输入序列）")
+    expect_close(outputs[:, 0, 0], HW_OUTPUTS, 5e-5, "outputs[:, 0, 0]", *ctx)
+    expect_close(hiddens[:2, 0, 0], HW_HIDDEN, 5e-5, "hiddens[:2, 0, 0]", *ctx)
+    require_generalizes(run, check_run, run.ids(f"s3.{'cell' if fn == 'run_rnncell' else 'rnn'}.rand"), fn)
+
+
+@weight(2)
+@number("3.1")
+@visibility("visible")
+@tags("torch", "rnn")
+def test_build_homework_sizes(run):
+    """build_rnncell() and build_rnn() give the homework's networks: weights 1, biases 0
+    build_rnncell() 与 build_rnn() 构造作业中的网络：权重为 1，偏置为 0"""
+    check_build(run, "s3.build_cell.hw")
+    check_build(run, "s3.build_rnn.hw")
+    require_generalizes(run, check_build, ["s3.build_cell.rand"], "build_rnncell")
+    require_generalizes(run, check_build, ["s3.build_rnn.rand"], "build_rnn")
+
+
+@weight(2)
+@number("3.2")
+@visibility("visible")
+@tags("torch", "rnn")
+def test_rnncell_homework(run):
+    """run_rnncell reproduces the homework's outputs 1.9281, 1.9985, 2.0000
+    run_rnncell 复现作业输出 1.9281、1.9985、2.0000"""
+    check_homework_run(run, "s3.cell.hw", "run_rnncell")
+
+
+@weight(2)
+@number("3.3")
+@visibility("visible")
+@tags("torch", "rnn")
+def test_rnn_homework(run):
+    """run_rnn reproduces the homework's outputs 1.9281, 1.9985, 2.0000
+    run_rnn 复现作业输出 1.9281、1.9985、2.0000"""
+    check_homework_run(run, "s3.rnn.hw", "run_rnn")
+
+
+@weight(2)
+@number("3.4")
+@visibility("after_published")
+@tags("torch", "rnn")
+def test_build_random_sizes(run):
+    """build_rnncell and build_rnn honour random sizes and num_layers
+    build_rnncell 与 build_rnn 支持随机的尺寸和层数"""
+    check_build(run, "s3.build_cell.rand")
+    check_build(run, "s3.build_rnn.rand")
+
+
+@weight(3)
+@number("3.5")
+@visibility("after_published")
+@tags("torch", "rnn")
+def test_rnncell_random(run):
+    """run_rnncell matches the reference on random weights, sizes, batches and h0
+    run_rnncell 在随机权重、尺寸、批量和 h0 上与参考答案一致"""
+    all_pass(run, check_run, run.ids("s3.cell.rand"))
+
+
+@weight(3)
+@number("3.6")
+@visibility("after_published")
+@tags("torch", "rnn")
+def test_rnn_random(run):
+    """run_rnn matches the reference on random weights, sizes, layers and h0
+    run_rnn 在随机权重、尺寸、层数和 h0 上与参考答案一致"""
+    all_pass(run, check_run, run.ids("s3.rnn.rand"))
+
+
+@weight(1)
+@number("3.7")
+@visibility("after_published")
+@tags("torch", "rnn")
+def test_arguments_unmodified(run):
+    """run_rnncell and run_rnn leave inputs and h0 unchanged
+    run_rnncell 与 run_rnn 不修改输入和 h0"""
+    for pid in run.ids("s3.cell.") + run.ids("s3.rnn."):
+        expect_unmodified(run, pid)
+    require_generalizes(run, check_run, run.ids("s3.cell.rand"), "run_rnncell")
+    require_generalizes(run, check_run, run.ids("s3.rnn.rand"), "run_rnn")

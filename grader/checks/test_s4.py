@@ -1,0 +1,185 @@
+"""Section 4: the binary-addition RNN with hand-written BPTT (20 points by default)."""
+import numpy as np
+from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
+
+from reference.s4_binary_adder import binary_adder_accuracy
+
+from .common import (all_pass, describe, expect_array, expect_close, expect_unmodified, expected, fail,
+                     require_generalizes, unpack)
+
+KEYS = ("W_xh", "W_hh", "W_hy")
+HW_SUMS = [(4, 73), (71, 11), (81, 113), (81, 0), (4, 125), (39, 17), (11, 3)]  # the "a + b" the homework prints
+
+
+def as_int(value, name):
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, np.ndarray) and value.shape == ()
+                                                                   and np.issubdtype(value.dtype, np.integer))
+                                       or isinstance(value, np.integer)):
+        fail(f"{name} should be an integer, but it is {describe(value)}.", f"{name} 应为整数，但它是 {describe(value)}。")
+    return int(value)
+
+
+def check_int2binary(run, pid):
+    p = run.probe(pid)
+    width = p.kwargs.get("width", 8)
+    bits = expect_array(run.answer(pid), f"int2binary({p.args[0]})", (width,), dtype="int")
+    want = expected(p)
+    if not np.array_equal(bits.astype(np.int64), want.astype(np.int64)):
+        fail(f"int2binary({p.args[0]}, width={width}) should be {want.tolist()} (most significant bit first), "
+             f"but is {bits.tolist()}.",
+             f"int2binary({p.args[0]}, width={width}) 应为 {want.tolist()}（最高位在前），实际为 {bits.tolist()}。")
+
+
+def check_binary2int(run, pid):
+    p = run.probe(pid)
+    got = as_int(run.answer(pid), "binary2int(...)")
+    want = expected(p)
+    if got != want:
+        fail(f"binary2int({p.args[0].tolist()}) should be {want}, but is {got}.",
+             f"binary2int({p.args[0].tolist()}) 应为 {want}，实际为 {got}。")
+
+
+def check_bits(run, pid):
+    (check_int2binary if ".int2binary." in pid else check_binary2int)(run, pid)
+
+
+def check_forward(run, pid):
+    p = run.probe(pid)
+    hidden, outputs = unpack(run.answer(pid), ["hidden", "outputs"], "binary_adder_forward")
+    want_h, want_y = expected(p)
+    expect_array(hidden, "hidden", want_h.shape)
+    expect_array(outputs, "outputs", want_y.shape)
+    expect_close(hidden, want_h, run.tol("s4.forward"), "hidden")
+    expect_close(outputs, want_y, run.tol("s4.forward"), "outputs", " (outputs[t] is the bit t counted from the least significant)",
+                 "（outputs[t] 为从最低位数起的第 t 位）")
+
+
+def check_gradients(run, pid):
+    p = run.probe(pid)
+    grads = run.answer(pid)
+    if not isinstance(grads, dict) or set(grads) != set(KEYS):
+        keys = sorted(grads) if isinstance(grads, dict) else describe(grads)
+        fail(f"binary_adder_gradients should return a dict with keys {list(KEYS)}, but returned {keys}.",
+             f"binary_adder_gradients 应返回键为 {list(KEYS)} 的字典，实际返回 {keys}。")
+    want = expected(p)
+    for k in KEYS:
+        expect_array(grads[k], f"gradients['{k}']", want[k].shape)
+    for k in KEYS:
+        expect_close(grads[k], want[k], run.tol("s4.grad"), f"gradients['{k}']", " (dL/dW, not -dL/dW)", "（应为 dL/dW，而非 -dL/dW）")
+
+
+def check_add(run, pid):
+    p = run.probe(pid)
+    got = as_int(run.answer(pid), "add_binary(...)")
+    want = expected(p)
+    if got != want:
+        fail(f"add_binary(weights, {p.args[1]}, {p.args[2]}) should be {want} with the grader's weights, but is {got}.",
+             f"使用评分器给出的权重时，add_binary(weights, {p.args[1]}, {p.args[2]}) 应为 {want}，实际为 {got}。")
+
+
+@weight(2)
+@number("4.1")
+@visibility("visible")
+@tags("numpy", "bptt")
+def test_bits_homework(run):
+    """int2binary and binary2int agree with the bit strings the homework prints
+    int2binary 与 binary2int 与作业打印的二进制串一致"""
+    for pid in run.ids("s4.int2binary.hw") + ["s4.binary2int.hw"]:
+        check_bits(run, pid)
+    require_generalizes(run, check_bits, run.ids("s4.int2binary.rand") + run.ids("s4.binary2int.rand"), "int2binary")
+
+
+@weight(2)
+@number("4.2")
+@visibility("visible")
+@tags("numpy", "bptt")
+def test_forward_homework(run):
+    """binary_adder_forward on the homework's seed-0 weights and 4 + 73
+    binary_adder_forward 在作业的种子 0 权重和 4 + 73 上的结果"""
+    check_forward(run, "s4.forward.hw")
+    require_generalizes(run, check_forward, run.ids("s4.forward.rand"), "binary_adder_forward")
+
+
+@weight(3)
+@number("4.3")
+@visibility("visible")
+@tags("numpy", "bptt")
+def test_gradients_homework(run):
+    """binary_adder_gradients (BPTT) on the homework's seed-0 weights and 4 + 73
+    binary_adder_gradients（BPTT）在作业的种子 0 权重和 4 + 73 上的结果"""
+    check_gradients(run, "s4.grad.hw")
+    require_generalizes(run, check_gradients, run.ids("s4.grad.rand"), "binary_adder_gradients")
+
+
+@weight(5)
+@number("4.4")
+@visibility("visible")
+@tags("numpy", "bptt", "training")
+def test_training(run):
+    """train_binary_adder learns to add: all 128 x 128 sums right (re-checked by the grader)
+    train_binary_adder 学会加法：128 x 128 个加法全部正确（由评分器重新计算）"""
+    p = run.probe("s4.train")
+    weights = run.answer("s4.train")
+    if not isinstance(weights, dict) or set(weights) != set(KEYS):
+        keys = sorted(weights) if isinstance(weights, dict) else describe(weights)
+        fail(f"train_binary_adder should return a dict with keys {list(KEYS)}, but returned {keys}.",
+             f"train_binary_adder 应返回键为 {list(KEYS)} 的字典，实际返回 {keys}。")
+    H = p.kwargs["hidden_dim"]
+    for k, shape in zip(KEYS, [(2, H), (H, H), (H, 1)]):
+        expect_array(weights[k], f"weights['{k}']", shape)
+    acc = binary_adder_accuracy(weights)
+    if acc < 1.0:
+        wrong = [f"{a} + {b}" for a, b in HW_SUMS if _trusted_add(weights, a, b) != a + b]
+        fail(f"After train_binary_adder(iterations={p.kwargs['iterations']}, seed={p.kwargs['seed']}), the network adds "
+             f"{acc:.1%} of all pairs a, b < 128 correctly; the reference reaches 100% for every seed 0-49 "
+             f"(reference/BUDGETS.md). Wrong among the homework's sums: {', '.join(wrong) or 'none'}.",
+             f"train_binary_adder(iterations={p.kwargs['iterations']}, seed={p.kwargs['seed']}) 训练后，网络对所有 a, b < 128 "
+             f"的加法正确率为 {acc:.1%}；参考实现对种子 0-49 均达到 100%（见 reference/BUDGETS.md）。"
+             f"作业中算错的加法：{', '.join(wrong) or '无'}。")
+
+
+def _trusted_add(weights, a, b):
+    import reference
+    return reference.add_binary({k: np.asarray(v, np.float64) for k, v in weights.items()}, a, b)
+
+
+@weight(2)
+@number("4.5")
+@visibility("after_published")
+@tags("numpy", "bptt")
+def test_bits_random(run):
+    """int2binary and binary2int on random numbers and widths
+    int2binary 与 binary2int 在随机数字和位宽上的结果"""
+    all_pass(run, check_bits, run.ids("s4.int2binary.rand") + run.ids("s4.binary2int.rand"))
+
+
+@weight(2)
+@number("4.6")
+@visibility("after_published")
+@tags("numpy", "bptt")
+def test_forward_random(run):
+    """binary_adder_forward on random weights, hidden sizes and operands
+    binary_adder_forward 在随机权重、隐藏层大小和操作数上的结果"""
+    all_pass(run, check_forward, run.ids("s4.forward.rand"))
+
+
+@weight(3)
+@number("4.7")
+@visibility("after_published")
+@tags("numpy", "bptt")
+def test_gradients_random(run):
+    """binary_adder_gradients on random weights; the weights are left unchanged
+    binary_adder_gradients 在随机权重上的结果，且不修改权重"""
+    all_pass(run, check_gradients, run.ids("s4.grad.rand"))
+    for pid in ["s4.grad.hw", "s4.forward.hw"] + run.ids("s4.grad.rand"):
+        expect_unmodified(run, pid)
+
+
+@weight(1)
+@number("4.8")
+@visibility("after_published")
+@tags("numpy", "bptt")
+def test_add_binary(run):
+    """add_binary reads the rounded outputs back as an integer, with weights the grader supplies
+    add_binary 使用评分器给出的权重，把四舍五入后的输出读回整数"""
+    all_pass(run, check_add, ["s4.add.hw"] + run.ids("s4.add.rand"))

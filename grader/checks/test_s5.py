@@ -1,0 +1,108 @@
+"""Section 5: the character-level language model, "hello" -> "ohlol" (20 points by default)."""
+import math
+
+import numpy as np
+from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
+
+import reference
+from reference.s5_char_lm import char_lm_loss
+
+from ..values import ModuleValue
+from .common import (all_pass, describe, expect_close, expect_module, expect_tensor, expected, fail, load_state,
+                     require_generalizes, to_numpy, unpack)
+
+LOSS_THRESHOLD = 0.05  # the homework's target: "loss < 0.05"
+
+
+def check_structure(run, pid):
+    model = run.answer(pid)
+    if not isinstance(model, ModuleValue):
+        fail(f"CharRNN() should build a torch.nn.Module, but gave {describe(model)}.",
+             f"CharRNN() 应构造一个 torch.nn.Module，实际得到 {describe(model)}。")
+    for name, cls, config in (("emb", "Embedding", {"num_embeddings": 4, "embedding_dim": 10}),
+                              ("rnn", "RNN", {"input_size": 10, "hidden_size": 8, "num_layers": 2, "batch_first": True}),
+                              ("fc", "Linear", {"in_features": 8, "out_features": 4})):
+        if name not in model.children:
+            fail(f"CharRNN has no attribute self.{name}; the homework's model has emb, rnn and fc.",
+                 f"CharRNN 没有属性 self.{name}；作业中的模型有 emb、rnn 和 fc。")
+        expect_module(model.children[name], cls, f"CharRNN().{name}", config)
+    load_state(reference.CharRNN(), model, "CharRNN()")
+
+
+def check_forward(run, pid):
+    p = run.probe(pid)
+    want = to_numpy(expected(p))
+    logits = expect_tensor(run.answer(pid), "CharRNN.forward(x)", want.shape)
+    expect_close(logits, want, run.tol("s5.forward"), "logits", " (with the grader's weights)", "（使用评分器给出的权重）")
+
+
+def check_predict(run, pid):
+    p = run.probe(pid)
+    got = run.answer(pid)
+    want = expected(p)
+    if not isinstance(got, str) or got != want:
+        fail(f"predict(model, {p.args[1]!r}) should be {want!r} with the grader's weights, but is {got!r}.",
+             f"使用评分器给出的权重时，predict(model, {p.args[1]!r}) 应为 {want!r}，实际为 {got!r}。")
+
+
+@weight(3)
+@number("5.1")
+@visibility("visible")
+@tags("torch", "char-lm")
+def test_model_structure(run):
+    """CharRNN() has the homework's layers: Embedding(4, 10), 2-layer RNN(10, 8, batch_first), Linear(8, 4)
+    CharRNN() 具有作业中的层：Embedding(4, 10)、两层 RNN(10, 8, batch_first)、Linear(8, 4)"""
+    check_structure(run, "s5.model.hw")
+    require_generalizes(run, check_forward, run.ids("s5.forward.rand"), "CharRNN.forward")
+
+
+@weight(8)
+@number("5.2")
+@visibility("visible")
+@tags("torch", "char-lm", "training")
+def test_training(run):
+    """train_char_lm reaches loss < 0.05 and predicts "ohlol" (re-checked by the grader)
+    train_char_lm 的损失低于 0.05 且预测出 "ohlol"（由评分器重新计算）"""
+    p = run.probe("s5.train")
+    epochs, seed = p.kwargs["epochs"], p.kwargs["seed"]
+    model, losses = unpack(run.answer("s5.train"), ["model", "losses"], "train_char_lm")
+    if not isinstance(losses, list) or len(losses) != epochs:
+        fail(f"losses should be a list of {epochs} floats (one per epoch), but it is {describe(losses)}"
+             f"{f' of length {len(losses)}' if isinstance(losses, (list, tuple)) else ''}.",
+             f"losses 应为包含 {epochs} 个浮点数的列表（每个 epoch 一个），实际为 {describe(losses)}。")
+    for i, loss in enumerate(losses):
+        if isinstance(loss, bool) or not isinstance(loss, (float, int, np.floating)) or not math.isfinite(float(loss)):
+            fail(f"losses[{i}] should be a finite float (use loss.item()), but it is {loss!r}.",
+                 f"losses[{i}] 应为有限浮点数（请使用 loss.item()），实际为 {loss!r}。")
+    trusted = char_lm_loss(load_state(reference.CharRNN(), model, "the trained model"))
+    pred = reference.predict(load_state(reference.CharRNN(), model, "the trained model"))
+    budget_note = (f"train_char_lm(epochs={epochs}, lr=0.05, seed={seed}); the reference passes for every seed 0-49 at "
+                   f"this budget (reference/BUDGETS.md)")
+    if not float(losses[-1]) < LOSS_THRESHOLD or not trusted < LOSS_THRESHOLD:
+        fail(f"After {budget_note}, the last epoch's loss is {float(losses[-1]):.4f} and the grader's recomputed loss is "
+             f"{trusted:.4f}; both should be below {LOSS_THRESHOLD}.",
+             f"{budget_note}：最后一个 epoch 的损失为 {float(losses[-1]):.4f}，评分器重新计算的损失为 {trusted:.4f}；"
+             f"两者都应低于 {LOSS_THRESHOLD}。")
+    if pred != "ohlol":
+        fail(f"After {budget_note}, the trained model predicts {pred!r} for 'hello'; it should predict 'ohlol'.",
+             f"{budget_note}：训练后的模型对 'hello' 的预测为 {pred!r}，应为 'ohlol'。")
+
+
+@weight(5)
+@number("5.3")
+@visibility("after_published")
+@tags("torch", "char-lm")
+def test_forward_random(run):
+    """CharRNN.forward matches the reference with the grader's weights on random batches
+    CharRNN.forward 使用评分器给出的权重，在随机批量上与参考答案一致"""
+    all_pass(run, check_forward, run.ids("s5.forward.rand"))
+
+
+@weight(4)
+@number("5.4")
+@visibility("after_published")
+@tags("torch", "char-lm")
+def test_predict_random(run):
+    """predict gives the argmax characters with the grader's weights on random texts
+    predict 使用评分器给出的权重，在随机文本上给出 argmax 字符"""
+    all_pass(run, check_predict, run.ids("s5.predict.rand"))

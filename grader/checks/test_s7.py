@@ -1,0 +1,115 @@
+"""Section 7: the encoder-decoder (25 points by default)."""
+import numpy as np
+from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
+
+import reference
+
+from ..values import ModuleValue
+from .common import (all_pass, describe, expect_close, expect_module, expect_tensor, expect_unmodified, expected,
+                     fail, load_state, require_generalizes, to_numpy, unpack)
+
+
+def check_make_data(run, pid):
+    p = run.probe(pid)
+    enc, dec_in, dec_out = unpack(run.answer(pid), ["enc_input", "dec_input", "dec_output"], "make_data")
+    want = [t.numpy() for t in expected(p)]
+    expect_tensor(enc, "enc_input", want[0].shape)
+    expect_tensor(dec_in, "dec_input", want[1].shape)
+    expect_tensor(dec_out, "dec_output", want[2].shape, dtype="int64")
+    words = [pair for pair in p.args[0]]
+    for name, got, exp in (("enc_input", enc.array, want[0]), ("dec_input", dec_in.array, want[1]),
+                           ("dec_output", dec_out.array, want[2])):
+        if not np.array_equal(got, exp):
+            i = int(np.argwhere(np.any((got != exp).reshape(len(words), -1), axis=1))[0][0])
+            shown = lambda arr: ("".join(reference.LETTERS[j] for j in arr.argmax(-1)) if arr.ndim == 2
+                                 else "".join(reference.LETTERS[j] for j in arr))
+            fail(f"make_data: {name} for {words[i]} (n_step={p.kwargs.get('n_step', 5)}) should encode "
+                 f"{shown(exp[i])!r}, but encodes {shown(got[i]) if np.isfinite(got[i]).all() else 'something else'!r}.",
+                 f"make_data：{words[i]}（n_step={p.kwargs.get('n_step', 5)}）的 {name} 应编码为 {shown(exp[i])!r}，"
+                 f"实际为 {shown(got[i])!r}。")
+    expect_unmodified(run, pid)
+
+
+def check_forward(run, pid):
+    p = run.probe(pid)
+    want = to_numpy(expected(p))
+    logits = expect_tensor(run.answer(pid), "Seq2Seq.forward(...)", want.shape)
+    expect_close(logits, want, run.tol("s7.forward"), "logits", " (with the grader's weights)", "（使用评分器给出的权重）")
+
+
+def check_translate(run, pid):
+    p = run.probe(pid)
+    got = run.answer(pid)
+    want = expected(p)
+    if not isinstance(got, str) or got != want:
+        fail(f"translate(model, {p.args[1]!r}) should be {want!r} with the grader's weights, but is {got!r}.",
+             f"使用评分器给出的权重时，translate(model, {p.args[1]!r}) 应为 {want!r}，实际为 {got!r}。")
+
+
+@weight(4)
+@number("7.1")
+@visibility("visible")
+@tags("torch", "seq2seq")
+def test_make_data_homework(run):
+    """make_data(SEQ_DATA) encodes the homework's six pairs, and leaves SEQ_DATA unchanged
+    make_data(SEQ_DATA) 正确编码作业中的六组词，且不修改 SEQ_DATA"""
+    check_make_data(run, "s7.data.hw")
+    require_generalizes(run, check_make_data, run.ids("s7.data.rand"), "make_data")
+
+
+@weight(10)
+@number("7.2")
+@visibility("visible")
+@tags("torch", "seq2seq", "training")
+def test_training(run):
+    """train_seq2seq learns all six translations, man -> women ... (re-checked by the grader)
+    train_seq2seq 学会全部六个翻译，man -> women 等（由评分器重新计算）"""
+    p = run.probe("s7.train")
+    model = run.answer("s7.train")
+    if not isinstance(model, ModuleValue):
+        fail(f"train_seq2seq should return the trained model, but returned {describe(model)}.",
+             f"train_seq2seq 应返回训练好的模型，实际返回 {describe(model)}。")
+    for name in ("encoder", "decoder"):
+        if name not in model.children:
+            fail(f"The model has no attribute self.{name}; the homework's Seq2Seq has encoder, decoder and fc.",
+                 f"模型没有属性 self.{name}；作业中的 Seq2Seq 有 encoder、decoder 和 fc。")
+        expect_module(model.children[name], "RNN", f"model.{name}", {"input_size": 29, "hidden_size": 128})
+    trusted = load_state(reference.Seq2Seq(), model, "the trained model")
+    got = {w: reference.translate(trusted, w) for w, _ in reference.SEQ_DATA}
+    wrong = [f"{w} -> {got[w]!r} (should be {t!r})" for w, t in reference.SEQ_DATA if got[w] != t]
+    if wrong:
+        ep, seed = p.kwargs["epochs"], p.kwargs["seed"]
+        fail(f"After train_seq2seq(epochs={ep}, seed={seed}), {6 - len(wrong)}/6 words translate correctly; wrong: "
+             f"{'; '.join(wrong)}. The reference gets 6/6 for every seed 0-19 at this budget (reference/BUDGETS.md).",
+             f"train_seq2seq(epochs={ep}, seed={seed}) 训练后，6 个词中只有 {6 - len(wrong)} 个翻译正确；错误：{'; '.join(wrong)}。"
+             f"参考实现在此预算下对种子 0-19 均为 6/6（见 reference/BUDGETS.md）。")
+
+
+@weight(3)
+@number("7.3")
+@visibility("after_published")
+@tags("torch", "seq2seq")
+def test_make_data_random(run):
+    """make_data on random words and n_step, without modifying its input
+    make_data 在随机单词和 n_step 上的结果，且不修改输入"""
+    all_pass(run, check_make_data, run.ids("s7.data.rand"))
+
+
+@weight(4)
+@number("7.4")
+@visibility("after_published")
+@tags("torch", "seq2seq")
+def test_forward_random(run):
+    """Seq2Seq.forward matches the reference with the grader's weights and random inputs
+    Seq2Seq.forward 使用评分器给出的权重，在随机输入上与参考答案一致"""
+    all_pass(run, check_forward, run.ids("s7.forward.rand"))
+
+
+@weight(4)
+@number("7.5")
+@visibility("after_published")
+@tags("torch", "seq2seq")
+def test_translate_random(run):
+    """translate decodes greedily, cuts at 'E' and drops '?', with the grader's weights
+    translate 使用评分器给出的权重：贪心解码，在 'E' 处截断并去掉 '?'"""
+    all_pass(run, check_translate, run.ids("s7.translate.rand"))

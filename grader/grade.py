@@ -1,0 +1,67 @@
+"""Grade one submission: load it, run it sandboxed, run the checks, build results.json."""
+import secrets
+import time
+import traceback
+from pathlib import Path
+
+from . import report as rpt
+from .catalog import catalog
+from .i18n import _, set_lang
+from .loader import LoadError, load
+from .probes import plan
+from .run import Run
+from .sandbox import Limits, Sandbox
+
+API_NAMES = ["srn_forward", "srn_forward_tanh", "build_rnncell", "run_rnncell", "build_rnn", "run_rnn", "int2binary",
+             "binary2int", "binary_adder_forward", "binary_adder_gradients", "train_binary_adder", "add_binary",
+             "IDX2CHAR", "CharRNN", "train_char_lm", "predict", "LETTERS", "SEQ_DATA", "make_data", "Seq2Seq",
+             "train_seq2seq", "translate"]
+
+
+def new_seed():
+    return secrets.randbelow(2 ** 31)
+
+
+def grade(path, *, seed=None, visible_only=False, limits=None, points=None):
+    """Return (results dict, Run). Never raises for a bad submission: that is in the results."""
+    started = time.monotonic()
+    seed = new_seed() if seed is None else int(seed)
+    probes = plan(seed, visible_only=visible_only)
+    submission = report = load_error = None
+    try:
+        submission = load(path)
+        if not submission.cells:
+            load_error = _("The notebook has no code cells.", "notebook 中没有代码单元格。")
+    except LoadError as exc:
+        load_error = exc.msg
+    if load_error is None:
+        report = Sandbox([c.source for c in submission.cells], probes, API_NAMES, limits or Limits(),
+                         labels=[c.label for c in submission.cells]).run()
+    run = Run(probes, report, load_error, visible_only, seed)
+    outcomes = rpt.run_checks(run, visible_only)
+    checks = [c for c in catalog(points) if not visible_only or c.visibility == "visible"]
+    extra = [rpt.make_loading_report(submission, report, load_error)]
+    if report is not None:
+        extra.append(rpt.make_output_entry(report))
+    return rpt.make_results(checks, outcomes, extra, seed, started), run
+
+
+def grade_to_file(path, out, *, seed=None, lang="en", limits=None, points=None):
+    """Grade and write results.json exactly once, in a finally, whatever happens."""
+    started = time.monotonic()
+    seed = new_seed() if seed is None else int(seed)
+    results = None
+    try:
+        set_lang(lang)
+        results, _run = grade(path, seed=seed, limits=limits, points=points)
+    except BaseException:  # the grader's own failure still ends in a valid results.json
+        results = rpt.make_failure_results(traceback.format_exc(), seed, started, points)
+        raise
+    finally:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        text = rpt.dumps(results if results is not None else rpt.make_failure_results("no results", seed, started, points))
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+    return results

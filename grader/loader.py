@@ -1,0 +1,176 @@
+"""Find a submission and turn it into a list of code cells, without running any of it.
+
+A notebook's code cells become cells, with IPython magics and `!` shell lines neutralised by
+IPython's own input transformer. A .py module is cut at its top-level statements, so a broken
+statement costs only itself.
+"""
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .i18n import Msg, _
+
+
+class LoadError(Exception):
+    def __init__(self, msg: Msg):
+        super().__init__(msg.en)
+        self.msg = msg
+
+
+@dataclass
+class Cell:
+    label: str  # "cell 3" or "line 12"
+    source: str
+
+
+@dataclass
+class Submission:
+    path: Path
+    kind: str  # "ipynb" | "py"
+    cells: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # Msg
+
+
+def find_submission(path):
+    """A notebook, a module, or a folder holding hw8.ipynb, else hw8.py, else the only .ipynb or .py."""
+    path = Path(path)
+    if not path.exists():
+        raise LoadError(_(f"No submission found at {path}.", f"找不到提交的文件：{path}。"))
+    if path.is_file():
+        if path.suffix not in (".ipynb", ".py"):
+            raise LoadError(_(f"{path.name} is neither a notebook (.ipynb) nor a module (.py).",
+                              f"{path.name} 既不是 notebook（.ipynb）也不是 Python 模块（.py）。"))
+        return path
+    files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    for name in ("hw8.ipynb", "hw8.py"):
+        if (path / name).is_file():
+            return path / name
+    for suffix in (".ipynb", ".py"):
+        found = [p for p in files if p.suffix == suffix]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            names = ", ".join(p.name for p in found)
+            raise LoadError(_(f"Found several {suffix} files ({names}) and no hw8{suffix}; rename the one to grade to hw8{suffix}.",
+                              f"找到多个 {suffix} 文件（{names}），但没有 hw8{suffix}；请把要评分的文件命名为 hw8{suffix}。"))
+    listing = ", ".join(p.name for p in files[:20]) or "nothing"
+    raise LoadError(_(f"No hw8.ipynb or hw8.py in {path}; it holds: {listing}.",
+                      f"{path} 中没有 hw8.ipynb 或 hw8.py；其中只有：{listing}。"))
+
+
+def _decode(data, name, notes):
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+        notes.append(_("The file starts with a byte-order mark; it was ignored.", "文件以 BOM 开头，已忽略。"))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise LoadError(_(f"{name} is not UTF-8 text (bad byte at position {exc.start}). Save it as UTF-8 and submit again.",
+                              f"{name} 不是 UTF-8 文本（第 {exc.start} 字节无法解码）。请以 UTF-8 编码保存后重新提交。")) from None
+        notes.append(_(f"{name} is not UTF-8; it was read as GB18030. Please save it as UTF-8.",
+                       f"{name} 不是 UTF-8 编码，已按 GB18030 读取。请改用 UTF-8 保存。"))
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+_transformer = None
+
+
+def neutralise_magics(source):
+    """IPython's own transformer turns `%magic` and `!cmd` into get_ipython() calls, which the child stubs."""
+    global _transformer
+    if not re.search(r"^\s*[%!]|\?\s*$", source, re.M):
+        return source  # nothing IPython-specific: leave the cell exactly as written
+    if _transformer is None:
+        from IPython.core.inputtransformer2 import TransformerManager
+        _transformer = TransformerManager()
+    try:
+        return _transformer.transform_cell(source)
+    except Exception:
+        return source
+
+
+def read_notebook(path, text, notes):
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise LoadError(_(f"{path.name} is not valid notebook JSON ({exc}). Open it in Jupyter, save it, and submit again.",
+                          f"{path.name} 不是有效的 notebook JSON（{exc}）。请在 Jupyter 中打开并保存后重新提交。")) from None
+    if not isinstance(raw, dict) or "nbformat" not in raw:
+        raise LoadError(_(f"{path.name} is JSON but not a Jupyter notebook.", f"{path.name} 是 JSON，但不是 Jupyter notebook。"))
+    major = raw.get("nbformat")
+    if major not in (3, 4):
+        raise LoadError(_(f"{path.name} uses notebook format {major}; only formats 3 and 4 can be read.",
+                          f"{path.name} 使用 notebook 格式 {major}，只支持格式 3 和 4。"))
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:
+        raise LoadError(_(f"{path.name} could not be read as a notebook: {exc}", f"无法读取 notebook {path.name}：{exc}")) from None
+    if major == 3:
+        notes.append(_("The notebook was in the old format 3 and was upgraded to 4.", "notebook 为旧的格式 3，已升级为格式 4。"))
+    cells = []
+    for i, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(source)
+        cells.append(Cell(f"cell {i + 1}", neutralise_magics(source)))
+    if not cells:
+        notes.append(_("The notebook has no code cells.", "notebook 中没有代码单元格。"))
+    return cells
+
+
+def _chunks_by_ast(text):
+    tree = ast.parse(text)
+    lines = text.split("\n")
+    cells = []
+    for node in tree.body:
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        body = "\n" * (start - 1) + "\n".join(lines[start - 1:node.end_lineno])  # keep line numbers
+        cells.append(Cell(f"line {start}", body))
+    return cells
+
+
+_CONTINUES = re.compile(r"^(\)|\]|\}|else\b|elif\b|except\b|finally\b|#|$)")
+
+
+def _chunks_by_lines(text):
+    """When the module does not parse: cut before each unindented line that starts a statement."""
+    lines = text.split("\n")
+    starts = [0]
+    for i, line in enumerate(lines[1:], 1):
+        if line[:1] in (" ", "\t") or _CONTINUES.match(line) or lines[i - 1].startswith("@"):
+            continue
+        starts.append(i)
+    starts.append(len(lines))
+    return [Cell(f"line {a + 1}", "\n" * a + "\n".join(lines[a:b])) for a, b in zip(starts, starts[1:])
+            if "\n".join(lines[a:b]).strip()]
+
+
+def load(path):
+    """Find, read and split a submission. Raises LoadError with a message for the student."""
+    path = find_submission(path)
+    notes = []
+    data = path.read_bytes()
+    if not data.strip():
+        raise LoadError(_(f"{path.name} is empty.", f"{path.name} 是空文件。"))
+    text = _decode(data, path.name, notes)
+    if path.suffix == ".ipynb":
+        cells = read_notebook(path, text, notes)
+        return Submission(path, "ipynb", cells, notes)
+    try:
+        cells = _chunks_by_ast(text)
+    except SyntaxError as exc:
+        notes.append(_(f"{path.name} has a syntax error at line {exc.lineno}: {exc.msg}. The rest is graded statement by statement.",
+                       f"{path.name} 第 {exc.lineno} 行有语法错误：{exc.msg}。其余部分逐条语句评分。"))
+        cells = _chunks_by_lines(text)
+    return Submission(path, "py", cells, notes)

@@ -1,0 +1,89 @@
+"""What the checks see: the probes of a run and the answers the sandbox brought back."""
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .i18n import _
+
+TOLERANCES = json.loads((Path(__file__).with_name("tolerances.json")).read_text())["tolerance"]
+
+
+class CheckFailed(AssertionError):
+    """A failed check; .msg is what the student reads."""
+
+    def __init__(self, msg):
+        super().__init__(msg.en)
+        self.msg = msg
+
+
+def fail(en, zh):
+    raise CheckFailed(_(en, zh))
+
+
+class Run:
+    def __init__(self, probes, report=None, load_error=None, visible_only=False, seed=None):
+        self.probes = {p.id: p for p in probes}
+        self.report = report
+        self.load_error = load_error  # a Msg when the submission could not be loaded at all
+        self.visible_only = visible_only
+        self.seed = seed
+
+    def tol(self, kind):
+        return TOLERANCES[kind]
+
+    def probe(self, pid):
+        return self.probes[pid]
+
+    def ids(self, prefix):
+        return [pid for pid in self.probes if pid.startswith(prefix)]
+
+    def has_hidden(self):
+        return not self.visible_only
+
+    def answer(self, pid):
+        """The submission's answer to probe pid, or CheckFailed saying plainly why there is none."""
+        if self.load_error is not None:
+            raise CheckFailed(_("Not graded: ", "未评分：") + self.load_error)
+        p = self.probes[pid]
+        name = p.fn if p.fn != "@call" else f"{p.args[0].cls}.forward"
+        base = name.split(".")[0]
+        if self.report is None or pid not in self.report.answers:
+            fail(f"{name} was not run.", f"{name} 没有运行。")
+        if p.fn != "@call" and base not in self.report.namespace or p.fn == "@call" and base not in self.report.namespace:
+            fail(f"`{base}` is not defined in your submission. Check its spelling, and that the cell defining it runs "
+                 f"without errors (see the loading report, test 0.1).",
+                 f"你的提交中没有定义 `{base}`。请检查拼写，并确认定义它的单元格运行无误（见加载报告 0.1）。")
+        a = self.report.answers[pid]
+        if a.status == "ok":
+            return a.value
+        if a.status == "timeout":
+            fail(f"{name} did not finish within {p.timeout:.0f} s on this input (an infinite loop, or far too slow).",
+                 f"{name} 在此输入上 {p.timeout:.0f} 秒内没有结束（死循环，或太慢）。")
+        if a.status == "crashed":
+            fail(f"{name} ended the whole Python process ({a.message}). Do not call exit() or os._exit in graded code.",
+                 f"{name} 结束了整个 Python 进程（{a.message}）。评分代码中不要调用 exit() 或 os._exit。")
+        if a.status == "error":
+            err = a.error or {}
+            msg = err.get("message") or a.message
+            where = ", ".join(err.get("where") or [])
+            where_en = f" (at {where})" if where else ""
+            where_zh = f"（位置：{where}）" if where else ""
+            if "MemoryError" in msg or "can't allocate memory" in msg:
+                fail(f"{name} ran out of memory{where_en}: {msg[:300]}", f"{name} 内存不足{where_zh}：{msg[:300]}")
+            fail(f"{name} raised {msg[:600]}{where_en}", f"{name} 抛出异常 {msg[:600]}{where_zh}")
+        fail(f"{name} was not reached: {a.message or 'an earlier problem stopped the run'}.",
+             f"{name} 没有被运行：{a.message or '之前的问题中止了运行'}。")
+
+    def answer_record(self, pid):
+        self.answer(pid)
+        return self.report.answers[pid]
+
+
+def passes(fn, *args):
+    """True if the check fn(*args) passes, False if it fails."""
+    try:
+        fn(*args)
+        return True
+    except CheckFailed:
+        return False
