@@ -53,7 +53,7 @@ class CollectPlugin:
             else:
                 exc = call.excinfo.value if call.excinfo else None
                 if isinstance(exc, CheckFailed):
-                    message = exc.msg
+                    message = exc.feedback
                 else:  # a bug in a check must not look like the student's fault
                     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-1500:] if exc else ""
                     message = _("The grader could not finish this check (an internal error; please tell the course staff).\n",

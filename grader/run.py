@@ -10,11 +10,11 @@ TOLERANCES = json.loads((Path(__file__).with_name("tolerances.json")).read_text(
 
 
 class CheckFailed(AssertionError):
-    """A failed check; .msg is what the student reads."""
+    """A failed check; .feedback is what the student reads."""
 
     def __init__(self, msg):
         super().__init__(msg.en)
-        self.msg = msg
+        self.feedback = msg  # not .msg: pytest reads an AssertionError's .msg itself
 
 
 def fail(en, zh):
@@ -69,6 +69,9 @@ class Run:
             where = ", ".join(err.get("where") or [])
             where_en = f" (at {where})" if where else ""
             where_zh = f"（位置：{where}）" if where else ""
+            if err.get("type") == "NotImplementedError":
+                fail(f"{name} is not implemented yet: it still raises NotImplementedError{where_en}.",
+                     f"{name} 尚未实现：它仍然抛出 NotImplementedError{where_zh}。")
             if "MemoryError" in msg or "can't allocate memory" in msg:
                 fail(f"{name} ran out of memory{where_en}: {msg[:300]}", f"{name} 内存不足{where_zh}：{msg[:300]}")
             fail(f"{name} raised {msg[:600]}{where_en}", f"{name} 抛出异常 {msg[:600]}{where_zh}")

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..expected import expected, to_numpy
+from ..i18n import _
 from ..run import CheckFailed, fail, passes
 from ..values import ForeignValue, ModuleValue, StudentModule, Tensor, TensorValue, TorchModule
 
@@ -134,7 +135,7 @@ def all_pass(run, check, pids):
         except CheckFailed as exc:
             p = run.probe(pid)
             sizes = _sizes(p)
-            raise CheckFailed(exc.msg + (f" [randomized probe {pid}{sizes}]")) from None
+            raise CheckFailed(exc.feedback + _(f" [randomized probe {pid}{sizes}]", f" [随机测试 {pid}{sizes}]")) from None
 
 
 def _sizes(p):
