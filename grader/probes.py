@@ -217,7 +217,7 @@ def plan(seed, visible_only=False):
                                              "batch_size": 3, "seed": s7_seed},
         hidden=False, timeout=300.0, seed=s7_seed)
     for k in range(N_RANDOM):
-        n_step = int(rng.integers(5, 9))
+        n_step = (6, 7, 8, 5)[k % 4]  # every run tries n_step other than the default 5
         pairs = [[_word(rng, 1, n_step), _word(rng, 1, n_step)] for _ in range(int(rng.integers(1, 5)))]
         add(f"s7.data.rand{k}", "make_data", [pairs], {"n_step": n_step})
         n_hidden = int(rng.integers(8, 48))

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from reference import s4_binary_adder as s4, s5_char_lm as s5, s7_seq2seq as s7  # noqa: E402
 
 MARGIN = 1.5
-ADDER = dict(seeds=range(50), checkpoints=list(range(1000, 30001, 1000)), criterion="accuracy == 1.0 over all 128x128 pairs")
+ADDER = dict(seeds=range(50), checkpoints=list(range(1000, 30001, 1000)), criterion=f"accuracy >= {s4.PASS_ACCURACY} over all 128x128 pairs")
 CHARLM = dict(seeds=range(50), checkpoints=list(range(5, 41)), criterion="last printed loss < 0.05, trusted loss < 0.05, predict == 'ohlol'")
 SEQ2SEQ = dict(seeds=range(20), checkpoints=list(range(100, 2001, 100)), criterion="6/6 SEQ_DATA translations")
 
@@ -115,7 +115,7 @@ def table_lines(name, key, spec, entry):
 
 SECTIONS = {
     4: ("Section 4: binary adder (iterations, alpha 0.1, hidden 16)", "binary_adder_iterations", ADDER, adder_curve,
-        lambda v: v == 1.0, lambda t, cp: f"accuracy {min(t[s][cp] for s in t):.4f}"),
+        lambda v: v >= s4.PASS_ACCURACY, lambda t, cp: f"accuracy {min(t[s][cp] for s in t):.4f}"),
     5: ("Section 5: char-LM (epochs, lr 0.05)", "char_lm_epochs", CHARLM, charlm_curve,
         lambda v: v["printed"] < 0.05 and v["trusted"] < 0.05 and v["pred"] == "ohlol",
         lambda t, cp: f"printed loss {max(t[s][cp]['printed'] for s in t):.4f}, "
@@ -144,6 +144,7 @@ def main(argv=None):
                            seeds=f"{min(table)}-{max(table)}", criterion=spec["criterion"],
                            measured=f"{time.time() - t0:.0f} s, torch {torch.__version__}, numpy {np.__version__}, "
                                     f"1 thread per process, 2 processes",
+                           per_seed={str(seed): {str(cp): v for cp, v in curve_.items()} for seed, curve_ in table.items()},
                            table=[[cp, f"{sum(passes(table[s][cp]) for s in table)}/{len(table)}", fmt(table, cp)]
                                   for cp in spec["checkpoints"]])
         path.write_text(json.dumps(result, indent=1) + "\n")

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import reference as R
-from reference.s4_binary_adder import binary_adder_accuracy
+from reference.s4_binary_adder import PASS_ACCURACY, binary_adder_accuracy
 from reference.s5_char_lm import char_lm_loss
 
 BUDGETS = json.loads((Path(R.__file__).parent / "budgets.json").read_text())
@@ -167,7 +167,7 @@ def test_s4_gradients_against_torch_autograd(seed):
 
 def test_s4_training_reaches_the_budget_criterion():
     w = R.train_binary_adder(iterations=BUDGETS["binary_adder_iterations"]["budget"], seed=0)
-    assert binary_adder_accuracy(w) == 1.0
+    assert binary_adder_accuracy(w) >= PASS_ACCURACY
     assert R.add_binary(w, 100, 27) == 127
     assert set(w) == {"W_xh", "W_hh", "W_hy"} and w["W_hh"].shape == (16, 16)
 

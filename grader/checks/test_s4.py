@@ -2,7 +2,7 @@
 import numpy as np
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from reference.s4_binary_adder import binary_adder_accuracy
+from reference.s4_binary_adder import PASS_ACCURACY, binary_adder_accuracy
 
 from .common import (all_pass, describe, expect_array, expect_close, expect_unmodified, expected, fail,
                      require_generalizes, unpack)
@@ -116,8 +116,8 @@ def test_gradients_homework(run):
 @visibility("visible")
 @tags("numpy", "bptt", "training")
 def test_training(run):
-    """train_binary_adder learns to add: all 128 x 128 sums right (re-checked by the grader)
-    train_binary_adder 学会加法：128 x 128 个加法全部正确（由评分器重新计算）"""
+    """train_binary_adder learns to add: at least 99% of all 128 x 128 sums right (re-checked by the grader)
+    train_binary_adder 学会加法：128 x 128 个加法中至少 99% 正确（由评分器重新计算）"""
     p = run.probe("s4.train")
     weights = run.answer("s4.train")
     if not isinstance(weights, dict) or set(weights) != set(KEYS):
@@ -128,13 +128,14 @@ def test_training(run):
     for k, shape in zip(KEYS, [(2, H), (H, H), (H, 1)]):
         expect_array(weights[k], f"weights['{k}']", shape)
     acc = binary_adder_accuracy(weights)
-    if acc < 1.0:
+    if not acc >= PASS_ACCURACY:
         wrong = [f"{a} + {b}" for a, b in HW_SUMS if _trusted_add(weights, a, b) != a + b]
         fail(f"After train_binary_adder(iterations={p.kwargs['iterations']}, seed={p.kwargs['seed']}), the network adds "
-             f"{acc:.1%} of all pairs a, b < 128 correctly; the reference reaches 100% for every seed 0-49 "
+             f"{acc:.2%} of all pairs a, b < 128 correctly; it should reach {PASS_ACCURACY:.0%}, as the reference does for "
+             f"every seed 0-49 at this budget "
              f"(reference/BUDGETS.md). Wrong among the homework's sums: {', '.join(wrong) or 'none'}.",
              f"train_binary_adder(iterations={p.kwargs['iterations']}, seed={p.kwargs['seed']}) 训练后，网络对所有 a, b < 128 "
-             f"的加法正确率为 {acc:.1%}；参考实现对种子 0-49 均达到 100%（见 reference/BUDGETS.md）。"
+             f"的加法正确率为 {acc:.2%}；应达到 {PASS_ACCURACY:.0%}，参考实现在此预算下对种子 0-49 均能达到（见 reference/BUDGETS.md）。"
              f"作业中算错的加法：{', '.join(wrong) or '无'}。")
 
 
