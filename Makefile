@@ -13,7 +13,7 @@ $(STAMP): requirements.txt setup.py
 	touch $(STAMP)
 
 test: install
-	$(PYTHON) -m pytest -q tests
+	$(PYTHON) -m pytest -q -n 2 tests
 
 grade-example: install
 	$(PYTHON) -m grader grade examples/reference -o out/example-results.json --seed $(SEED)
