@@ -100,42 +100,65 @@ def _preexec(limits, uid, gid):
     return apply
 
 
-def kill_tree(pid, token):
-    """Kill the child's process group, its descendants, and anything carrying its token."""
-    victims = set()
+def _alive(pid):
     try:
-        victims.update(p.pid for p in psutil.Process(pid).children(recursive=True))
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _sandbox_processes(pid, token):
+    """The child's descendants, its session, and anything carrying its token (double forks, setsid)."""
+    found = set()
+    try:
+        found.update(p.pid for p in psutil.Process(pid).children(recursive=True))
     except psutil.Error:
         pass
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    for _ in range(5):
-        for p in psutil.process_iter(["pid"]):
-            if p.pid == os.getpid():
-                continue
-            try:
-                if os.getsid(p.pid) == pid or p.environ().get("HW8_SANDBOX_TOKEN") == token:
-                    victims.add(p.pid)
-            except (psutil.Error, OSError):
-                continue
-        alive = 0
-        for v in list(victims):
+    for p in psutil.process_iter():
+        if p.pid in (os.getpid(), pid):
+            continue
+        try:
+            if os.getsid(p.pid) == pid or p.environ().get("HW8_SANDBOX_TOKEN") == token:
+                found.add(p.pid)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def _reap(pid, wait=1.0):
+    """Orphans re-parented to us (we are their subreaper) are ours to wait for."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            done, _status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return  # not our child, or already reaped
+        if done or time.monotonic() > deadline:
+            return
+        time.sleep(0.01)
+
+
+def kill_tree(pid, token):
+    """Kill the child and every process it left; return how many besides the child were killed."""
+    killed = set()
+    for _ in range(10):
+        found = {v for v in _sandbox_processes(pid, token) if _alive(v)}
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for v in found:
             try:
                 os.kill(v, signal.SIGKILL)
-                alive += 1
+                killed.add(v)
             except (ProcessLookupError, PermissionError):
-                victims.discard(v)
-        for v in victims:
-            try:
-                os.waitpid(v, os.WNOHANG)
-            except ChildProcessError:
                 pass
-        if not alive:
+        for v in found:
+            _reap(v)
+        if not found:
             break
         time.sleep(0.05)
-    return len(victims)
+    return len(killed)
 
 
 class Sandbox:
@@ -269,7 +292,7 @@ class Sandbox:
                 if rfd not in open_fds and result is None:
                     result = self._died(phase, proc)
         finally:
-            self.report.stray_processes_killed += max(0, kill_tree(proc.pid, token) - 1)
+            self.report.stray_processes_killed += kill_tree(proc.pid, token)
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:

@@ -1,0 +1,112 @@
+"""The sandbox: cells and probes survive hangs, exits, crashes, memory hogs and floods."""
+import os
+import time
+
+import numpy as np
+import psutil
+
+from grader.probes import Probe
+from grader.sandbox import Limits, Sandbox
+
+FAST = Limits(cell_timeout=8.0, startup_timeout=30.0, total_timeout=120.0, memory_bytes=2 * 2 ** 30)
+
+
+def run(cells, probes=(), limits=FAST):
+    return Sandbox(cells, list(probes), ["f", "g"], limits).run()
+
+
+def P(pid, fn, *args, timeout=5.0, **kwargs):
+    return Probe(pid, 1, fn, list(args), kwargs, timeout=timeout)
+
+
+def _no_leftovers(token_free_before):
+    time.sleep(0.2)
+    me = psutil.Process()
+    return [c for c in me.children(recursive=True) if c.pid not in token_free_before]
+
+
+def test_each_cell_runs_after_a_failing_one():
+    report = run(["x = 1", "raise ValueError('boom')", "import sys; sys.exit(3)", "def f(a):\n    return a * x"],
+                 [P("p", "f", np.arange(3.0))])
+    assert [report.cells[i].status for i in range(4)] == ["ok", "error", "error", "ok"]
+    assert "ValueError: boom" in report.cells[1].error["message"]
+    assert report.cells[2].error["type"] == "SystemExit"
+    assert report.answers["p"].status == "ok" and report.answers["p"].value.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_a_hanging_cell_is_cut_off_and_later_cells_still_count():
+    start = time.monotonic()
+    report = run(["def f():\n    return 1", "import time\ntime.sleep(10**6)", "def g():\n    return 2"],
+                 [P("a", "f"), P("b", "g")], Limits(cell_timeout=2.0, total_timeout=60.0))
+    assert report.cells[1].status == "timeout"
+    assert report.answers["a"].value == 1 and report.answers["b"].value == 2
+    assert time.monotonic() - start < 30
+
+
+def test_os_exit_in_a_cell_or_a_probe_loses_only_that():
+    report = run(["import os\ndef f():\n    os._exit(0)", "def g():\n    return 5", "os._exit(1)"],
+                 [P("a", "f"), P("b", "g")])
+    assert report.cells[2].status == "crashed"
+    assert report.answers["a"].status == "crashed" and "exited with status 0" in report.answers["a"].message
+    assert report.answers["b"].value == 5
+
+
+def test_infinite_loop_ignoring_sigterm_times_out():
+    cells = ["import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+             "def f():\n    while True:\n        pass\ndef g():\n    return 'after'"]
+    report = run(cells, [P("a", "f", timeout=2.0), P("b", "g")])
+    assert report.answers["a"].status == "timeout"
+    assert report.answers["b"].value == "after"
+
+
+def test_memory_hog_fails_its_probe_only():
+    cells = ["import numpy as np\ndef f():\n    return np.ones(6 * 2**30 // 8).sum()\ndef g():\n    return 7"]
+    report = run(cells, [P("a", "f"), P("b", "g")])
+    assert report.answers["a"].status == "error" and "MemoryError" in report.answers["a"].message
+    assert report.answers["b"].value == 7
+
+
+def test_processes_left_behind_are_killed():
+    before = {c.pid for c in psutil.Process().children(recursive=True)}
+    cells = ["import subprocess\nsubprocess.Popen(['sleep', '600'])\nsubprocess.Popen(['setsid', 'sleep', '601'])",
+             "import os\nif os.fork() == 0:\n    os.setsid()\n    import time\n    time.sleep(600)"]
+    report = run(cells)
+    assert report.stray_processes_killed >= 1
+    assert _no_leftovers(before) == []
+    assert not [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] and p.info["cmdline"][-1] in ("600", "601")
+                and p.info["cmdline"][0] == "sleep"]
+
+
+def test_output_is_capped():
+    report = run(["print('x' * 50_000_000)", "def f():\n    return 1"], [P("a", "f")],
+                 Limits(cell_timeout=30.0, total_timeout=120.0, output_bytes=1000))
+    assert len(report.output) <= 1000 and report.output_dropped >= 49_000_000
+    assert report.answers["a"].value == 1
+
+
+def test_lying_objects_are_reported_by_class_name_only():
+    cells = ["import numpy as np\n"
+             "class Liar(np.ndarray):\n    def __eq__(self, o):\n        return True\n"
+             "class Fake:\n    def __array__(self, *a, **k):\n        raise SystemExit\n    def __float__(self):\n        return 1.0\n"
+             "def f():\n    return Fake(), np.zeros(2).view(Liar), 2.5"]
+    report = run(cells, [P("a", "f")])
+    fake, liar, num = report.answers["a"].value
+    assert type(fake).__name__ == "ForeignValue" and fake.cls.endswith("Fake")
+    assert type(liar).__name__ == "ForeignValue" and liar.cls.endswith("Liar")
+    assert num == 2.5
+
+
+def test_files_beside_the_submission_do_not_shadow_modules(tmp_path):
+    report = run(["import numpy, os\ndef f():\n    return [numpy.__file__.startswith(os.getcwd()), os.listdir('.')]"],
+                 [P("a", "f")])
+    shadowed, listing = report.answers["a"].value
+    assert shadowed is False and listing == []
+
+
+def test_the_child_does_not_inherit_the_parents_environment():
+    os.environ["HW8_SECRET_FOR_TEST"] = "x"
+    try:
+        report = run(["import os\ndef f():\n    return 'HW8_SECRET_FOR_TEST' in os.environ"], [P("a", "f")])
+    finally:
+        del os.environ["HW8_SECRET_FOR_TEST"]
+    assert report.answers["a"].value is False
