@@ -41,3 +41,7 @@ tolerances: install
 
 clean:
 	rm -rf out dist build *.egg-info $(STAMP)
+
+.PHONY: autograder
+autograder:
+	$(PYTHON) scripts/build_autograder.py

@@ -5,7 +5,7 @@ run's work folder, so it imports nothing of the grader and nothing beside the su
 plain data goes back: a JSON event per line on the control pipe, and per probe a JSON file
 with an .npz of arrays (read by the parent with allow_pickle=False).
 
-    python -I _child.py WORKDIR CONTROL_FD
+    python -I -S _child.py WORKDIR CONTROL_FD
 """
 import builtins
 import json
@@ -216,7 +216,10 @@ def main(workdir, control_fd):
         numpy = None
     arrays = dict(numpy.load(os.path.join(workdir, "inputs.npz"), allow_pickle=False)) if numpy else {}
     outdir = os.path.join(workdir, "out")
+    skip_probes = set(job.get("skip_probes", []))
     for probe in job["probes"][job["start_probe"]:]:
+        if probe["id"] in skip_probes:
+            continue
         ctl.send(event="probe_start", probe=probe["id"])
         start = time.monotonic()
         answer = {"id": probe["id"]}
@@ -264,5 +267,15 @@ def _seed_everything(seed):
         sys.modules["torch"].manual_seed(seed)
 
 
+def _site_packages_without_pth():
+    """Started with -I -S: add site-packages, but run none of its .pth files, so an editable
+    install of the grader (a .pth pointing at its source tree) is not importable from here."""
+    import site
+    for path in site.getsitepackages():
+        if path not in sys.path:
+            sys.path.append(path)
+
+
 if __name__ == "__main__":
+    _site_packages_without_pth()
     main(sys.argv[1], int(sys.argv[2]))

@@ -12,13 +12,16 @@ from .sandbox import Limits
 
 def _limits(args):
     return Limits(cell_timeout=args.cell_timeout, total_timeout=args.total_timeout,
-                  memory_bytes=int(args.memory_gib * 2 ** 30), user=getattr(args, "user", None))
+                  memory_bytes=int(args.memory_gib * 2 ** 30), user=getattr(args, "user", None),
+                  timeout_scale=args.timeout_scale)
 
 
 def _common(p):
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the feedback (default en)")
     p.add_argument("--cell-timeout", type=float, default=60.0, help="seconds one notebook cell may run (default 60)")
     p.add_argument("--total-timeout", type=float, default=540.0, help="seconds the whole run may take (default 540)")
+    p.add_argument("--timeout-scale", type=float, default=1.0,
+                   help="multiply every call's time limit, e.g. 2 on a slow machine (default 1)")
     p.add_argument("--memory-gib", type=float, default=3.0, help="memory cap of the submission's process, GiB (default 3)")
 
 

@@ -58,8 +58,8 @@ class Run:
         if a.status == "ok":
             return a.value
         if a.status == "timeout":
-            fail(f"{name} did not finish within {p.timeout:.0f} s on this input (an infinite loop, or far too slow).",
-                 f"{name} 在此输入上 {p.timeout:.0f} 秒内没有结束（死循环，或太慢）。")
+            fail(f"{name} did not finish in time on this input ({a.message}): an infinite loop, or far too slow.",
+                 f"{name} 在此输入上没有按时结束（{a.message}）：死循环，或太慢。")
         if a.status == "crashed":
             fail(f"{name} ended the whole Python process ({a.message}). Do not call exit() or os._exit in graded code.",
                  f"{name} 结束了整个 Python 进程（{a.message}）。评分代码中不要调用 exit() 或 os._exit。")

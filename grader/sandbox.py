@@ -44,6 +44,7 @@ class Limits:
     output_bytes: int = 32 * 1024  # what is kept of the submission's stdout and stderr
     file_bytes: int = 256 * 2 ** 20  # largest file the child may write
     max_restarts: int = 12
+    timeout_scale: float = 1.0  # multiplies every probe's own time limit (tests use small ones)
     user: str | None = None  # run children as this user (needs root)
 
 
@@ -173,6 +174,7 @@ class Sandbox:
         self.report = RunReport()
         self._out = bytearray()
         self._done_probes = set()
+        self._skip_probes = set()
 
     # ----------------------------------------------------------------- setup
     def _prepare(self):
@@ -198,7 +200,7 @@ class Sandbox:
 
     def _write_job(self, skip, start):
         job = {"cells": self.cells, "labels": self.labels, "api": self.api_names, "probes": self._specs,
-               "skip_cells": sorted(skip), "start_probe": start}
+               "skip_cells": sorted(skip), "start_probe": start, "skip_probes": sorted(self._skip_probes)}
         (self.workdir / "job.json").write_text(json.dumps(job))
 
     # ------------------------------------------------------------------- run
@@ -219,6 +221,7 @@ class Sandbox:
                     skip.add(what)
                 elif kind == "probe":
                     start = self._probe_index(what) + 1
+                    self._skip_same_function(what)
                 elif kind == "deadline":
                     break
                 elif kind == "early":  # died outside any cell or probe
@@ -237,6 +240,21 @@ class Sandbox:
                 shutil.rmtree(self.workdir, ignore_errors=True)
         return self.report
 
+    @staticmethod
+    def _fn_key(probe):
+        return probe.fn if probe.fn != "@call" else f"{getattr(probe.args[0], 'cls', '?')}.forward"
+
+    def _skip_same_function(self, probe_id):
+        """After a call hangs or kills the process, the same function's later probes are not tried:
+        each would cost a full time limit or a restart, and the answer would be the same."""
+        bad = self.probes[self._probe_index(probe_id)]
+        key, how = self._fn_key(bad), self.report.answers[probe_id].status
+        verb = {"timeout": "timed out", "crashed": "ended the process"}.get(how, how)
+        for p in self.probes[self._probe_index(probe_id) + 1:]:
+            if self._fn_key(p) == key and p.id not in self.report.answers:
+                self._skip_probes.add(p.id)
+                self.report.answers[p.id] = Answer(how, message=f"not tried: an earlier call of {key} {verb}")
+
     def _probe_index(self, probe_id):
         return next(i for i, p in enumerate(self.probes) if p.id == probe_id)
 
@@ -251,7 +269,7 @@ class Sandbox:
             if keep in os.environ:
                 env[keep] = os.environ[keep]
         proc = subprocess.Popen(
-            [sys.executable, "-I", str(self.workdir / "_child.py"), str(self.workdir), str(wfd)],
+            [sys.executable, "-I", "-S", str(self.workdir / "_child.py"), str(self.workdir), str(wfd)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(wfd,),
             start_new_session=True, preexec_fn=_preexec(self.limits, uid, gid), env=env,
             cwd=str(self.workdir / "cwd"))
@@ -305,7 +323,7 @@ class Sandbox:
     def _phase_limit(self, phase):
         kind, what, started = phase
         if kind == "probe":
-            return started + self.probes[self._probe_index(what)].timeout
+            return started + self.probes[self._probe_index(what)].timeout * self.limits.timeout_scale
         if kind == "cell":
             return started + self.limits.cell_timeout
         return started + self.limits.startup_timeout
@@ -345,7 +363,8 @@ class Sandbox:
             self.report.cells[what] = CellReport(what, "timeout", None, time.monotonic() - started)
             return ("cell", what)
         if kind == "probe":
-            self.report.answers[what] = Answer("timeout", seconds=time.monotonic() - started)
+            self.report.answers[what] = Answer("timeout", seconds=time.monotonic() - started,
+                                               message=f"limit {self.probes[self._probe_index(what)].timeout * self.limits.timeout_scale:.0f} s")
             return ("probe", what)
         return ("early", None)
 
