@@ -135,8 +135,9 @@ def make_loading_report(submission, report, load_error):
 
 def make_output_entry(report):
     text = report.output
-    if report.output_dropped:
-        text += str(_(f"\n… and {report.output_dropped} more bytes, not kept.", f"\n… 另有 {report.output_dropped} 字节未保留。"))
+    if report.output_dropped:  # said first, so that the output cap cannot cut it off
+        text = str(_(f"[The first {len(report.output.encode())} bytes are kept; {report.output_dropped} more bytes, not kept.]\n",
+                     f"[只保留了前 {len(report.output.encode())} 字节；另有 {report.output_dropped} 字节未保留。]\n")) + text
     return make_info_test("0.2", str(_("What your submission printed while loading and grading",
                                        "你的代码在加载和评分时打印的内容")),
                           text or str(_("(nothing)", "（无）")), visibility="visible")

@@ -1,0 +1,12 @@
+# expect: {"1": 10, "2": 0, "3": 15} message: "did not finish in time"
+import signal
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def srn_forward_tanh(inputs, W_xh, W_hh, W_hy, h0=None):
+    while True:
+        try:
+            pass
+        except BaseException:
+            pass

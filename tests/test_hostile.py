@@ -1,0 +1,119 @@
+"""The hostile corpus, graded end to end (tests/hostile/README.md).
+
+For every case: grading ends within its bound, no process is left behind, results.json is valid,
+the score is what honest checks give, and the student sees a clear message.
+"""
+import json
+import re
+import time
+from pathlib import Path
+
+import jsonschema
+import nbformat
+import psutil
+import pytest
+
+from grader.grade import grade_to_file
+from grader.sandbox import Limits
+
+from conftest import ROOT, section_scores
+
+HOSTILE = ROOT / "tests" / "hostile"
+BASE = "\n\n".join((ROOT / "reference" / f"{m}.py").read_text() for m in ("s1_srn", "s2_srn_tanh", "s3_torch_rnn"))
+# Small limits keep the corpus fast; the hostile tricks are the same at Gradescope's sizes.
+LIMITS = Limits(cell_timeout=15.0, startup_timeout=30.0, total_timeout=150.0, timeout_scale=0.2,
+                memory_bytes=2 * 2 ** 30, output_bytes=16 * 1024)
+TIME_BOUND = 200.0  # seconds: total_timeout plus the scoring process's own work
+
+BESIDE = {
+    "conftest.py": "import pytest\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+                   "    out = yield\n    out.get_result().outcome = 'passed'\n",
+    "sitecustomize.py": "import builtins\nbuiltins.HACKED = True\nopen('/tmp/hw8-sitecustomize-ran', 'w').write('x')\n",
+    "numpy.py": "raise ImportError('this numpy.py must never be imported')\n",
+}
+
+
+def _sleepers():
+    return [p.pid for p in psutil.process_iter(["cmdline"])
+            if (p.info["cmdline"] or [""])[0] == "sleep" and (p.info["cmdline"] or [""])[-1] in ("600", "601", "602")]
+
+
+def grade_case(tmp_path, files, schema):
+    sub = tmp_path / "submission"
+    sub.mkdir()
+    for name, content in files.items():
+        (sub / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    out = tmp_path / "results" / "results.json"
+    start = time.monotonic()
+    grade_to_file(sub, out, seed=5, limits=LIMITS)
+    elapsed = time.monotonic() - start
+    text = out.read_text()
+    assert len(text.encode()) <= 2 ** 20
+    results = json.loads(text)
+    jsonschema.validate(results, schema)
+    assert elapsed < TIME_BOUND, elapsed
+    time.sleep(0.3)
+    assert _sleepers() == [], "processes were left behind"
+    assert [c for c in psutil.Process().children(recursive=True) if c.status() != psutil.STATUS_ZOMBIE
+            and "pytest" not in " ".join(c.cmdline())] == []
+    return results
+
+
+def _all_text(results):
+    return "\n".join([results["output"]] + [t["output"] for t in results["tests"]])
+
+
+CASES = sorted(p.stem for p in HOSTILE.glob("*.py"))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_hostile_module(case, tmp_path, schema, monkeypatch):
+    snippet = (HOSTILE / f"{case}.py").read_text()
+    header = re.match(r"# expect: (\{.*?\}) message: \"(.*)\"", snippet.splitlines()[0])
+    expect, message = json.loads(header.group(1)), header.group(2)
+    forged_target = tmp_path / "results" / "results.json"
+    monkeypatch.setenv("HW8_TEST_RESULTS", str(forged_target))
+    files = {"hw8.py": BASE + "\n\n" + snippet.replace("os.environ.get(\"HW8_TEST_RESULTS\", \"/nonexistent/x\")",
+                                                       repr(str(forged_target)))}
+    if case == "files_beside_the_notebook":
+        files.update(BESIDE)
+    results = grade_case(tmp_path, files, schema)
+    scores = section_scores(results)
+    assert {str(k): v for k, v in scores.items() if k in (1, 2, 3)} == expect, _all_text(results)[:3000]
+    assert scores[4] == scores[5] == scores[7] == 0
+    assert results["score"] == sum(expect.values())
+    assert message in _all_text(results), _all_text(results)[:3000]
+    if case == "files_beside_the_notebook":
+        assert not Path("/tmp/hw8-sitecustomize-ran").exists()
+
+
+def _notebook(*cells):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    return nbformat.writes(nb)
+
+
+NOTEBOOKS = {
+    # case: (files, expected sections 1-3, message)
+    "invalid_json": ({"hw8.ipynb": '{"cells": [{"cell_type": "code", "source": "x = 1"'}, {"1": 0, "2": 0, "3": 0},
+                     "not valid notebook JSON"),
+    "empty_notebook": ({"hw8.ipynb": _notebook()}, {"1": 0, "2": 0, "3": 0}, "no code cells"),
+    "syntax_error_in_one_cell": ({"hw8.ipynb": _notebook("import numpy as np\nimport torch",
+                                                         (ROOT / "reference" / "s1_srn.py").read_text(),
+                                                         "def srn_forward_tanh(:\n    pass",
+                                                         (ROOT / "reference" / "s3_torch_rnn.py").read_text())},
+                                 {"1": 10, "2": 0, "3": 15}, "SyntaxError"),
+    "not_utf8": ({"hw8.py": b"x = '\xff\xfe\x80\x81\xff'\n"}, {"1": 0, "2": 0, "3": 0}, "not UTF-8"),
+    "two_notebooks": ({"a.ipynb": _notebook(BASE), "b.ipynb": _notebook(BASE)}, {"1": 0, "2": 0, "3": 0},
+                      "several .ipynb files"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOTEBOOKS))
+def test_broken_files(case, tmp_path, schema):
+    files, expect, message = NOTEBOOKS[case]
+    results = grade_case(tmp_path, files, schema)
+    scores = section_scores(results)
+    assert {str(k): v for k, v in scores.items() if k in (1, 2, 3)} == expect, _all_text(results)[:3000]
+    assert message in _all_text(results), _all_text(results)[:2000]
+    assert results["extra_data"]["max_score"] == 100
