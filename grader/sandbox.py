@@ -35,6 +35,10 @@ CHILD = Path(__file__).with_name("_child.py")
 MAX_ANSWER_BYTES = 64 * 2 ** 20
 
 
+class SandboxError(RuntimeError):
+    """The child could not start at all: the grader's fault, never the submission's."""
+
+
 @dataclass
 class Limits:
     cell_timeout: float = 60.0  # seconds for one notebook cell
@@ -159,7 +163,29 @@ def kill_tree(pid, token):
         if not found:
             break
         time.sleep(0.05)
+    _reap_orphans(killed)
     return len(killed)
+
+
+def _reap_orphans(pids, wait=2.0):
+    """Killed grandchildren become our zombies once their parent is gone (we are the subreaper)."""
+    deadline = time.monotonic() + wait
+    pending = set(pids)
+    while pending and time.monotonic() < deadline:
+        for v in list(pending):
+            try:
+                proc = psutil.Process(v)
+                if proc.ppid() != os.getpid():
+                    if proc.status() != psutil.STATUS_ZOMBIE:
+                        continue  # still being re-parented
+                    pending.discard(v)  # someone else's to reap
+                    continue
+                os.waitpid(v, os.WNOHANG)
+            except (psutil.NoSuchProcess, ChildProcessError):
+                pending.discard(v)
+            except psutil.Error:
+                pending.discard(v)
+        time.sleep(0.02)
 
 
 class Sandbox:
@@ -175,6 +201,7 @@ class Sandbox:
         self._out = bytearray()
         self._done_probes = set()
         self._skip_probes = set()
+        self._seen_cell = False
 
     # ----------------------------------------------------------------- setup
     def _prepare(self):
@@ -184,13 +211,15 @@ class Sandbox:
             uid, gid = pw.pw_uid, pw.pw_gid
         for sub in ("cwd", "out", "tmp"):
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
-        shutil.copy(CHILD, self.workdir / "_child.py")
+        shutil.copyfile(CHILD, self.workdir / "_child.py")
+        os.chmod(self.workdir / "_child.py", 0o644)  # readable by the sandbox user, whatever source/ allows
         arrays, specs = {}, []
         for p in self.probes:
             specs.append({"id": p.id, "fn": p.fn, "seed": p.seed,
                           "args": [to_spec(a, arrays) for a in p.args],
                           "kwargs": {k: to_spec(v, arrays) for k, v in p.kwargs.items()}})
         np.savez(self.workdir / "inputs.npz", **arrays)
+        os.chmod(self.workdir / "inputs.npz", 0o644)
         self._specs = specs
         if uid is not None:
             os.chmod(self.workdir, 0o755)
@@ -202,6 +231,7 @@ class Sandbox:
         job = {"cells": self.cells, "labels": self.labels, "api": self.api_names, "probes": self._specs,
                "skip_cells": sorted(skip), "start_probe": start, "skip_probes": sorted(self._skip_probes)}
         (self.workdir / "job.json").write_text(json.dumps(job))
+        os.chmod(self.workdir / "job.json", 0o644)
 
     # ------------------------------------------------------------------- run
     def run(self):
@@ -225,6 +255,9 @@ class Sandbox:
                 elif kind == "deadline":
                     break
                 elif kind == "early":  # died outside any cell or probe
+                    if not self._seen_cell:
+                        raise SandboxError("the sandboxed child died before running any cell: "
+                                           f"{self.report.early_exit}\n{self._out.decode('utf-8', 'replace')[-2000:]}")
                     break
                 if start >= len(self.probes) and kind == "probe":
                     break
@@ -336,6 +369,7 @@ class Sandbox:
             return phase, None  # not ours: ignore
         now = time.monotonic()
         if kind == "cell_start" and isinstance(ev.get("cell"), int):
+            self._seen_cell = True
             return ("cell", ev["cell"], now), None
         if kind == "cell_done" and phase[0] == "cell" and ev.get("cell") == phase[1]:
             err = ev.get("error")

@@ -1,0 +1,271 @@
+"""hw8-grade batch: a whole class in one command.
+
+DIR holds one submission per student (a folder or a single .ipynb/.py each), or Gradescope's
+"Export Submissions" layout (submission_<id>/ folders and submission_metadata.yml). Each
+submission is graded exactly as `grade` grades it, in its own worker process, N at a time, or
+on a Dask cluster. OUTDIR gets gradebook.csv, summary.md, two PNG plots, and per student a
+results.json and a feedback.md. An interrupted batch resumes: finished students are skipped
+unless --force.
+"""
+import csv
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .catalog import SECTIONS, catalog
+from .i18n import _, set_lang
+
+MAX_FILE_BYTES = 50 * 2 ** 20
+PER_JOB_BYTES = int(1.5 * 2 ** 30)  # a grading worker with its sandboxed child peaks near 1 GB (make bench)
+
+
+@dataclass
+class Entry:
+    id: str
+    files: dict  # relative name -> bytes: the student's submission, to be graded anywhere
+    submitters: list = field(default_factory=list)  # [{"name", "sid", "email"}]
+
+
+def _read_files(path):
+    """A submission's files as bytes, so a worker on another machine can grade it."""
+    path = Path(path)
+    if path.is_file():
+        return {path.name: path.read_bytes()}
+    files = {}
+    for p in sorted(path.rglob("*")):
+        if p.is_file() and p.stat().st_size <= MAX_FILE_BYTES and not any(part.startswith(".") for part in p.parts):
+            files[str(p.relative_to(path))] = p.read_bytes()
+    return files
+
+
+def _symbol(d, key):
+    """Gradescope's export writes Ruby symbols as keys: ':name'."""
+    return d.get(f":{key}", d.get(key)) if isinstance(d, dict) else None
+
+
+def discover(directory):
+    directory = Path(directory)
+    meta = directory / "submission_metadata.yml"
+    if meta.exists():
+        import yaml
+        data = yaml.safe_load(meta.read_text(encoding="utf-8")) or {}
+        entries = []
+        for key in sorted(data):
+            folder = directory / str(key)
+            submitters = [{"name": str(_symbol(s, "name") or ""), "sid": str(_symbol(s, "sid") or ""),
+                           "email": str(_symbol(s, "email") or "")} for s in (_symbol(data[key], "submitters") or [])]
+            entries.append(Entry(str(key), _read_files(folder) if folder.exists() else {}, submitters))
+        return entries
+    entries = []
+    for p in sorted(directory.iterdir()):
+        if p.name.startswith(".") or (p.is_file() and p.suffix not in (".ipynb", ".py")):
+            continue
+        sid = p.stem if p.is_file() else p.name
+        entries.append(Entry(sid, _read_files(p), [{"name": "", "sid": sid, "email": ""}]))
+    return entries
+
+
+def grade_entry(entry_id, files, seed, lang, limits):
+    """Grade one submission from its bytes, in this process; returns results.json as a dict.
+
+    Runs in a worker: a local process or a Dask worker. Never raises for a bad submission.
+    """
+    from .grade import grade_to_file
+    with tempfile.TemporaryDirectory(prefix="hw8-batch-") as tmp:
+        sub = Path(tmp) / "submission"
+        sub.mkdir()
+        for name, data in files.items():
+            target = sub / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        out = Path(tmp) / "results.json"
+        try:
+            grade_to_file(sub, out, seed=seed, lang=lang, limits=limits)
+        except Exception:
+            pass  # grade_to_file has already written the "autograder failed" results
+        return json.loads(out.read_text(encoding="utf-8"))
+
+
+def default_jobs():
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        import psutil
+        fit = max(1, psutil.virtual_memory().available // PER_JOB_BYTES)
+    except Exception:
+        fit = cpus
+    return max(1, min(cpus, fit))
+
+
+def feedback_markdown(entry, results):
+    names = ", ".join(s["name"] or s["sid"] for s in entry.submitters) or entry.id
+    lines = [f"# Homework 8 (RNN): {names}", "", f"**{results['score']:g} / {results['extra_data'].get('max_score', 100):g}**", "",
+             "```", results["output"], "```", ""]
+    for t in results["tests"]:
+        if t.get("visibility") == "hidden":
+            continue
+        mark = "✔" if t["status"] == "passed" else "✘"
+        lines.append(f"## {mark} {t['name']} ({t['score']:g}/{t['max_score']:g})" if t["max_score"]
+                     else f"## {t['name']}")
+        lines += ["", "```", t["output"], "```", ""]
+    return "\n".join(lines)
+
+
+def row_of(entry, results):
+    sections = results.get("extra_data", {}).get("sections", {})
+    failed_internal = any(t["number"] == "0.0" for t in results["tests"])
+    loading = next((t["output"] for t in results["tests"] if t["number"] == "0.1"), "")
+    status = "grader error" if failed_internal else ("not loaded" if "could not be loaded" in loading or "无法加载" in loading
+                                                     else "graded")
+    return {"submission": entry.id,
+            "names": "; ".join(s["name"] for s in entry.submitters),
+            "sids": "; ".join(s["sid"] for s in entry.submitters),
+            "emails": "; ".join(s["email"] for s in entry.submitters),
+            **{f"section_{n}": sections.get(str(n), 0.0) for n in SECTIONS},
+            "total": results["score"], "max": results.get("extra_data", {}).get("max_score", 100),
+            "status": status, "error": loading.splitlines()[0][:300] if status != "graded" else ""}
+
+
+def write_outputs(outdir, entries, all_results):
+    rows = []
+    for entry in entries:
+        results = all_results.get(entry.id)
+        if results is None:
+            continue
+        row = row_of(entry, results)
+        if not entry.submitters:
+            rows.append(row)
+        for s in entry.submitters or []:  # one row per student; a group shares its submission's grade
+            rows.append({**row, "names": s["name"], "sids": s["sid"], "emails": s["email"]})
+    with open(outdir / "gradebook.csv", "w", newline="", encoding="utf-8") as f:
+        fields = ["submission", "names", "sids", "emails"] + [f"section_{n}" for n in SECTIONS] + ["total", "max", "status", "error"]
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    (outdir / "summary.md").write_text(summary_markdown(list(all_results.values())), encoding="utf-8")
+    plot(outdir, list(all_results.values()))
+    return rows
+
+
+def summary_markdown(results_list):
+    checks = catalog()
+    lines = ["# Homework 8 (RNN): class summary", "", f"{len(results_list)} submissions graded.", "",
+             "| section | mean | median | max |", "|---|---|---|---|"]
+    points = {c.section: 0.0 for c in checks}
+    for c in checks:
+        points[c.section] += c.max_score
+    for n in SECTIONS:
+        vals = [r.get("extra_data", {}).get("sections", {}).get(str(n), 0.0) for r in results_list]
+        if vals:
+            lines.append(f"| {n} | {statistics.mean(vals):.2f} | {statistics.median(vals):.2f} | {points[n]:g} |")
+    totals = [r["score"] for r in results_list]
+    if totals:
+        lines.append(f"| total | {statistics.mean(totals):.2f} | {statistics.median(totals):.2f} | {sum(points.values()):g} |")
+    fails = Counter(t["name"] for r in results_list for t in r["tests"] if t["status"] == "failed" and t["max_score"] > 0)
+    lines += ["", "## Checks failed most often", "", "| check | submissions failing |", "|---|---|"]
+    lines += [f"| {name} | {count} |" for name, count in fails.most_common(15)]
+    return "\n".join(lines) + "\n"
+
+
+def plot(outdir, results_list):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    totals = [r["score"] for r in results_list]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.hist(totals, bins=range(0, 106, 5), color="#3b6ea8", edgecolor="white")
+    ax.set_xlabel("total score")
+    ax.set_ylabel("submissions")
+    ax.set_title(f"Homework 8: total scores (n = {len(totals)})")
+    fig.tight_layout()
+    fig.savefig(outdir / "scores_histogram.png", dpi=100)
+    plt.close(fig)
+    checks = catalog()
+    rate = []
+    for c in checks:
+        graded = [t for r in results_list for t in r["tests"] if t["number"] == c.number]
+        rate.append(sum(t["status"] == "passed" for t in graded) / len(graded) if graded else 0.0)
+    fig, ax = plt.subplots(figsize=(7, max(4, len(checks) * 0.25)))
+    ax.barh([c.number for c in checks][::-1], [100 * x for x in rate][::-1], color="#5a9e6f")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of submissions passing")
+    ax.set_title("Pass rate of each check")
+    fig.tight_layout()
+    fig.savefig(outdir / "check_pass_rate.png", dpi=100)
+    plt.close(fig)
+
+
+def _done(student_dir):
+    try:
+        json.loads((student_dir / "results.json").read_text(encoding="utf-8"))
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def main(directory, outdir, *, jobs=None, seed=None, force=False, lang="en", executor="local", scheduler=None,
+         limits=None, progress=True):
+    from .grade import new_seed
+    set_lang(lang)
+    outdir = Path(outdir)
+    (outdir / "students").mkdir(parents=True, exist_ok=True)
+    seed_file = outdir / "seed.txt"
+    if seed is None:  # one seed for the whole class, kept so that a resumed batch uses the same probes
+        seed = int(seed_file.read_text()) if seed_file.exists() and not force else new_seed()
+    seed_file.write_text(str(seed))
+    entries = discover(directory)
+    all_results, todo = {}, []
+    for e in entries:
+        sdir = outdir / "students" / e.id
+        if not force and _done(sdir):
+            all_results[e.id] = json.loads((sdir / "results.json").read_text(encoding="utf-8"))
+        else:
+            todo.append(e)
+    jobs = jobs or default_jobs()
+    started = time.monotonic()
+
+    def save(entry, results):
+        sdir = outdir / "students" / entry.id
+        sdir.mkdir(parents=True, exist_ok=True)
+        (sdir / "feedback.md").write_text(feedback_markdown(entry, results), encoding="utf-8")
+        tmp = sdir / "results.json.tmp"
+        tmp.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.replace(sdir / "results.json")  # written last: its presence marks the student as done
+        all_results[entry.id] = results
+
+    from rich.progress import Progress
+    with Progress(disable=not progress) as bar:
+        task = bar.add_task(str(_("grading", "评分中")), total=len(todo))
+        if executor == "dask":
+            from distributed import Client, as_completed as dask_completed
+            client = Client(scheduler) if scheduler else Client(processes=True, n_workers=jobs, threads_per_worker=1)
+            try:
+                futures = {client.submit(grade_entry, e.id, e.files, seed, lang, limits, key=f"hw8-{e.id}-{seed}",
+                                         pure=False): e for e in todo}
+                for fut in dask_completed(futures):
+                    save(futures[fut], fut.result())
+                    bar.advance(task)
+            finally:
+                client.close()
+        else:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                futures = {pool.submit(grade_entry, e.id, e.files, seed, lang, limits): e for e in todo}
+                for fut in as_completed(futures):
+                    entry = futures[fut]
+                    try:
+                        save(entry, fut.result())
+                    except Exception as exc:  # a worker died: this student gets a failure entry, the batch goes on
+                        from .report import make_failure_results
+                        save(entry, make_failure_results(repr(exc), seed, time.monotonic()))
+                    bar.advance(task)
+    rows = write_outputs(outdir, entries, all_results)
+    print(str(_(f"Graded {len(todo)} submissions ({len(entries) - len(todo)} already done) in "
+                f"{time.monotonic() - started:.0f} s with {jobs} jobs; {len(rows)} gradebook rows in {outdir}.",
+                f"本次评分 {len(todo)} 份（{len(entries) - len(todo)} 份已完成），用时 {time.monotonic() - started:.0f} 秒，"
+                f"并行 {jobs}；成绩单共 {len(rows)} 行，位于 {outdir}。")))
+    return 0
