@@ -267,15 +267,17 @@ def _seed_everything(seed):
         sys.modules["torch"].manual_seed(seed)
 
 
-def _site_packages_without_pth():
-    """Started with -I -S: add site-packages, but run none of its .pth files, so an editable
-    install of the grader (a .pth pointing at its source tree) is not importable from here."""
-    import site
-    for path in site.getsitepackages():
+def _site_packages_without_pth(workdir):
+    """Started with -I -S: add the grading environment's site-packages (the parent names them:
+    without `site`, a venv's own are not known here), but run none of their .pth files, so an
+    editable install of the grader (a .pth pointing at its source tree) is not importable."""
+    with open(os.path.join(workdir, "job.json"), encoding="utf-8") as f:
+        paths = json.load(f).get("site_packages") or []
+    for path in paths:
         if path not in sys.path:
             sys.path.append(path)
 
 
 if __name__ == "__main__":
-    _site_packages_without_pth()
+    _site_packages_without_pth(sys.argv[1])
     main(sys.argv[1], int(sys.argv[2]))

@@ -84,6 +84,13 @@ class RunReport:
     early_exit: str = None  # how the child died outside any cell or probe
 
 
+def _site_packages():
+    """Where numpy and torch live for this interpreter (a venv's, when run from one)."""
+    import site
+    paths = list(site.getsitepackages())
+    return [p for p in paths if os.path.isdir(p)]
+
+
 def _set_subreaper():
     """Orphans of the child become our children, so none escapes the clean-up."""
     try:
@@ -229,7 +236,8 @@ class Sandbox:
 
     def _write_job(self, skip, start):
         job = {"cells": self.cells, "labels": self.labels, "api": self.api_names, "probes": self._specs,
-               "skip_cells": sorted(skip), "start_probe": start, "skip_probes": sorted(self._skip_probes)}
+               "skip_cells": sorted(skip), "start_probe": start, "skip_probes": sorted(self._skip_probes),
+               "site_packages": _site_packages()}
         (self.workdir / "job.json").write_text(json.dumps(job))
         os.chmod(self.workdir / "job.json", 0o644)
 

@@ -1,0 +1,134 @@
+"""Batch grading: a mixed class folder, resume, Gradescope's export layout, plots, and Dask."""
+import csv
+import json
+import time
+
+import numpy as np
+import pytest
+
+from grader.batch import discover, main as batch_main
+from grader.sandbox import Limits
+
+from conftest import ROOT, mutate, reference_module_source
+
+LIMITS = Limits(cell_timeout=15.0, total_timeout=200.0, timeout_scale=0.3, memory_bytes=2 * 2 ** 30)
+BUGGY = mutate(reference_module_source(), "h = W_xh @ inputs[t] + W_hh @ h  # (hidden,)", "h = W_xh @ inputs[t] + h")
+HOSTILE = "import time\ntime.sleep(10**6)\n"
+SECTION1_ONLY = (ROOT / "reference" / "s1_srn.py").read_text()
+
+
+def _rows(out):
+    with open(out / "gradebook.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def mixed_class(tmp_path_factory):
+    class_dir = tmp_path_factory.mktemp("class")
+    (class_dir / "alice").mkdir()
+    (class_dir / "alice" / "hw8.ipynb").write_bytes((ROOT / "examples" / "reference" / "hw8.ipynb").read_bytes())
+    (class_dir / "bob.py").write_text(BUGGY)
+    (class_dir / "carol").mkdir()
+    (class_dir / "carol" / "hw8.ipynb").write_text("{ this is not json")
+    (class_dir / "dave.py").write_text(SECTION1_ONLY + "\n" + HOSTILE)
+    out = tmp_path_factory.mktemp("out")
+    start = time.monotonic()
+    assert batch_main(class_dir, out, jobs=2, seed=3, limits=LIMITS, progress=False) == 0
+    return class_dir, out, time.monotonic() - start
+
+
+def test_mixed_class_gets_the_right_rows(mixed_class):
+    _, out, _ = mixed_class
+    rows = {r["submission"]: r for r in _rows(out)}
+    assert set(rows) == {"alice", "bob", "carol", "dave"}
+    assert float(rows["alice"]["total"]) == 100 and rows["alice"]["status"] == "graded"
+    assert float(rows["bob"]["section_1"]) < 10 and float(rows["bob"]["total"]) == 100 - 10 + float(rows["bob"]["section_1"])
+    assert float(rows["carol"]["total"]) == 0 and rows["carol"]["status"] == "not loaded"
+    assert "not valid notebook JSON" in rows["carol"]["error"]
+    assert float(rows["dave"]["section_1"]) == 10 and float(rows["dave"]["total"]) == 10
+    for sid in rows:
+        assert (out / "students" / sid / "results.json").exists()
+        assert (out / "students" / sid / "feedback.md").read_text().startswith("# Homework 8")
+    summary = (out / "summary.md").read_text()
+    assert "| 1 |" in summary and "Checks failed most often" in summary
+
+
+def test_resumed_batch_does_not_regrade(mixed_class):
+    class_dir, out, first = mixed_class
+    before = {p: p.stat().st_mtime_ns for p in (out / "students").glob("*/results.json")}
+    start = time.monotonic()
+    batch_main(class_dir, out, jobs=2, limits=LIMITS, progress=False)  # the seed comes back from seed.txt
+    assert time.monotonic() - start < first / 2
+    assert {p: p.stat().st_mtime_ns for p in (out / "students").glob("*/results.json")} == before
+    assert len(_rows(out)) == 4
+
+
+def test_plots_are_real_pngs(mixed_class):
+    from PIL import Image
+    _, out, _ = mixed_class
+    for name in ("scores_histogram.png", "check_pass_rate.png"):
+        data = (out / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 2000
+        with Image.open(out / name) as img:
+            img.verify()
+        with Image.open(out / name) as img:
+            assert img.size[0] > 300 and len(np.unique(np.asarray(img.convert("L")))) > 10  # not a blank canvas
+
+
+METADATA = """submission_101:
+  :submitters:
+  - :name: Li Lei
+    :sid: '2023001'
+    :email: lilei@example.edu
+  :created_at: 2026-11-20 10:00:00.000000000 +08:00
+  :score: 0.0
+submission_102:
+  :submitters:
+  - :name: Han Meimei
+    :sid: '2023002'
+    :email: hanmm@example.edu
+  - :name: Wang Fang
+    :sid: '2023003'
+    :email: wangf@example.edu
+  :created_at: 2026-11-21 11:30:00.000000000 +08:00
+"""
+
+
+def _export(tmp_path):
+    d = tmp_path / "export"
+    (d / "submission_101").mkdir(parents=True)
+    (d / "submission_101" / "hw8.py").write_text(SECTION1_ONLY)
+    (d / "submission_102").mkdir()
+    (d / "submission_102" / "hw8.ipynb").write_text("{}")
+    (d / "submission_metadata.yml").write_text(METADATA)
+    return d
+
+
+def test_gradescope_export_layout_and_groups(tmp_path):
+    entries = {e.id: e for e in discover(_export(tmp_path))}
+    assert set(entries) == {"submission_101", "submission_102"}
+    assert entries["submission_101"].submitters == [{"name": "Li Lei", "sid": "2023001", "email": "lilei@example.edu"}]
+    assert [s["sid"] for s in entries["submission_102"].submitters] == ["2023002", "2023003"]
+    out = tmp_path / "out"
+    batch_main(tmp_path / "export", out, jobs=2, seed=1, limits=LIMITS, progress=False)
+    rows = _rows(out)
+    assert sorted(r["sids"] for r in rows) == ["2023001", "2023002", "2023003"]
+    by_sid = {r["sids"]: r for r in rows}
+    assert float(by_sid["2023001"]["section_1"]) == 10
+    assert by_sid["2023002"]["submission"] == by_sid["2023003"]["submission"] == "submission_102"
+    assert by_sid["2023002"]["total"] == by_sid["2023003"]["total"] == "0.0"
+
+
+def test_dask_executor_on_a_local_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        out = tmp_path / "out"
+        batch_main(_export(tmp_path), out, seed=1, limits=LIMITS, progress=False, executor="dask",
+                   scheduler=cluster.scheduler_address)
+    rows = _rows(out)
+    assert len(rows) == 3 and {r["status"] for r in rows} == {"graded", "not loaded"}
+    local = tmp_path / "local"
+    batch_main(tmp_path / "export", local, seed=1, limits=LIMITS, progress=False, jobs=1)
+    strip = lambda p: json.dumps({k: v for k, v in json.loads(p.read_text()).items() if k != "execution_time"}, sort_keys=True)
+    for sub in ("submission_101", "submission_102"):
+        assert strip(out / "students" / sub / "results.json") == strip(local / "students" / sub / "results.json")
