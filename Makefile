@@ -45,3 +45,7 @@ clean:
 .PHONY: autograder
 autograder:
 	$(PYTHON) scripts/build_autograder.py
+
+.PHONY: bench-batch
+bench-batch: install
+	$(PYTHON) scripts/bench_batch.py
