@@ -22,6 +22,7 @@ def _common(p):
     p.add_argument("--total-timeout", type=float, default=540.0, help="seconds the whole run may take (default 540)")
     p.add_argument("--timeout-scale", type=float, default=1.0,
                    help="multiply every call's time limit, e.g. 2 on a slow machine (default 1)")
+    p.add_argument("--user", default=None, help="run the submission as this unprivileged user (needs root)")
     p.add_argument("--memory-gib", type=float, default=3.0, help="memory cap of the submission's process, GiB (default 3)")
 
 
@@ -33,7 +34,6 @@ def main(argv=None):
     g.add_argument("submission", help="hw8.ipynb, hw8.py, or a folder holding one")
     g.add_argument("-o", "--output", default="results.json", help="where to write results.json")
     g.add_argument("--seed", type=int, default=None, help="seed of the randomized probes (default: random)")
-    g.add_argument("--user", default=None, help="run the submission as this unprivileged user (needs root)")
     _common(g)
 
     c = sub.add_parser("check", help="run the visible checks and print a report")
@@ -58,7 +58,7 @@ def main(argv=None):
         print(results["output"])
         return 0
     if args.verb == "check":
-        from .check import main as check_main
+        from .check_cli import main as check_main
         return check_main(args.submission, lang=args.lang, seed=args.seed, limits=_limits(args))
     if args.verb == "batch":
         from .batch import main as batch_main

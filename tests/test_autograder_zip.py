@@ -82,7 +82,9 @@ SNOOP = '''
 import os, glob
 def srn_forward(inputs, W_xh, W_hh, W_hy, h0=None):
     found = []
-    for root in ["/autograder/source", os.environ.get("HW8_AG_ROOT", ""), "..", "../..", "/tmp"]:
+    import sys
+    roots = ["/autograder/source", os.environ.get("HW8_AG_ROOT", ""), "..", "../..", "../../..", "/tmp"] + sys.path
+    for root in roots:
         for path in glob.glob(os.path.join(root, "**", "s1_srn.py"), recursive=True):
             try:
                 found.append(open(path).read()[:50])

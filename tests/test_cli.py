@@ -1,0 +1,61 @@
+"""The CLI verbs and the notebook self-check, as a student and a TA use them."""
+import io
+import json
+import subprocess
+import sys
+
+import nbformat
+from rich.console import Console
+
+from grader.check_cli import main as check_main
+from grader.loader import load
+
+from conftest import ROOT, mutate, reference_module_source, write_submission
+
+
+def test_check_exits_zero_only_when_all_visible_checks_pass(tmp_path):
+    console = Console(file=io.StringIO(), width=120)
+    assert check_main(ROOT / "examples" / "reference", console=console) == 0
+    text = console.file.getvalue()
+    assert "13/13 visible checks pass" in text and "Section 7" in text
+    bad = write_submission(tmp_path, mutate(reference_module_source(), "h = W_xh @ inputs[t] + W_hh @ h  # (hidden,)",
+                                            "h = W_xh @ inputs[t] + h"))
+    console = Console(file=io.StringIO(), width=120)
+    assert check_main(bad, console=console, lang="zh") == 1
+    text = console.file.getvalue()
+    assert "第 1 节" in text and "应为" in text
+
+
+def test_python_dash_m_grader_grade_writes_results(tmp_path):
+    src = "import numpy as np\n" + (ROOT / "reference" / "s1_srn.py").read_text()
+    sub = write_submission(tmp_path / "s", src)
+    out = tmp_path / "r.json"
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(sub), "-o", str(out), "--seed", "4", "--lang", "zh"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(out.read_text())
+    assert results["extra_data"]["sections"]["1"] == 10 and results["score"] == 10
+    assert "得分" in proc.stdout and results["extra_data"]["lang"] == "zh"
+
+
+def test_self_check_in_the_notebook_uses_the_live_functions(capsys):
+    import grader
+    ns = {"__name__": "__main__"}
+    for cell in load(ROOT / "examples" / "reference").cells:
+        if "grader.check" not in cell.source and "__main__" not in cell.source:
+            exec(cell.source, ns)
+    ns["grader"] = grader
+    exec("ok = grader.check(1)", ns)
+    assert ns["ok"] is True
+    assert "Section 1: all visible checks pass." in capsys.readouterr().out
+    exec("import numpy as np\ndef srn_forward(inputs, W_xh, W_hh, W_hy, h0=None):\n"
+         "    return np.zeros((3, 2)), np.zeros((3, 2))\nok = grader.check(1, lang='en')", ns)
+    assert ns["ok"] is False
+    out = capsys.readouterr().out
+    assert "✘ 1.1" in out and "should be" in out
+
+
+def test_template_self_check_cells_call_grader_check():
+    nb = nbformat.read(ROOT / "student_template" / "hw8.ipynb", as_version=4)
+    calls = [c.source for c in nb.cells if c.cell_type == "code" and "grader.check(" in c.source]
+    assert len(calls) == 6 and all(c.startswith('if __name__ == "__main__":') for c in calls)
