@@ -4,7 +4,6 @@ Nothing is sandboxed here: it is the student's own kernel. The probes are answer
 with the same encoding the sandbox uses, so the checks see exactly what a graded run sees.
 """
 import json
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -12,11 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from . import _child
-from .i18n import _, get_lang, set_lang
+from .i18n import _, set_lang
 from .probes import plan
 from .report import run_checks
 from .run import Run
-from .sandbox import Answer, RunReport, read_answer
+from .sandbox import RunReport, read_answer
 from .values import to_spec
 
 

@@ -9,7 +9,6 @@ peak RSS (the tree's summed RSS, sampled every 20 ms) are printed, with grade/ba
 Gradescope's defaults are 0.5 vCPU, 768 MB and 10 minutes: CPU x 2 must stay well under 600 s.
 """
 import json
-import os
 import resource
 import subprocess
 import sys

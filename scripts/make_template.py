@@ -8,7 +8,6 @@ body with `raise NotImplementedError`; the example keeps the reference's code wh
 """
 import argparse
 import ast
-import json
 import sys
 from pathlib import Path
 
@@ -169,10 +168,9 @@ def module_code(section, solutions):
         name = getattr(node, "name", names[0] if names else None)
         public = name in API[section]
         if solutions or (isinstance(node, ast.Assign) and public):
-            out.extend(lines[node.lineno - 1 - len(node.decorator_list if hasattr(node, "decorator_list") else []):node.end_lineno])
+            out.extend(lines[node.lineno - 1 - len(getattr(node, "decorator_list", [])):node.end_lineno])
         elif public and isinstance(node, ast.FunctionDef):
-            out.extend(lines[node.lineno - 1:node.body[0].lineno - 1] if ast.get_docstring(node) is None
-                       else lines[node.lineno - 1:node.body[0].lineno - 1])
+            out.extend(lines[node.lineno - 1:node.body[0].lineno - 1])  # the def line(s)
             out.extend(_stub_body(node, lines))
         elif public and isinstance(node, ast.ClassDef):
             out.extend(lines[node.lineno - 1:node.body[0].lineno - 1])

@@ -191,4 +191,19 @@ def load_state(model, value, name):
     return model
 
 
-__all__ += ["expect_module", "load_state"]
+def check_logits(run, pid, tol_key, name):
+    """A model's forward pass on the grader's weights against the reference's."""
+    want = to_numpy(expected(run.probe(pid)))
+    logits = expect_tensor(run.answer(pid), name, want.shape)
+    expect_close(logits, want, run.tol(tol_key), "logits", " (with the grader's weights)", "（使用评分器给出的权重）")
+
+
+def check_text_answer(run, pid, call):
+    """A string answer (predict, translate) on the grader's weights against the reference's."""
+    got, want = run.answer(pid), expected(run.probe(pid))
+    if not isinstance(got, str) or got != want:
+        fail(f"{call} should be {want!r} with the grader's weights, but is {got!r}.",
+             f"使用评分器给出的权重时，{call} 应为 {want!r}，实际为 {got!r}。")
+
+
+__all__ += ["check_logits", "check_text_answer", "expect_module", "load_state"]

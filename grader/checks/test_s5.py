@@ -8,8 +8,8 @@ import reference
 from reference.s5_char_lm import char_lm_loss
 
 from ..values import ModuleValue
-from .common import (all_pass, describe, expect_close, expect_module, expect_tensor, expected, fail, load_state,
-                     require_generalizes, to_numpy, unpack)
+from .common import (all_pass, check_logits, check_text_answer, describe, expect_module, fail, load_state,
+                     require_generalizes, unpack)
 
 LOSS_THRESHOLD = 0.05  # the homework's target: "loss < 0.05"
 
@@ -30,19 +30,11 @@ def check_structure(run, pid):
 
 
 def check_forward(run, pid):
-    p = run.probe(pid)
-    want = to_numpy(expected(p))
-    logits = expect_tensor(run.answer(pid), "CharRNN.forward(x)", want.shape)
-    expect_close(logits, want, run.tol("s5.forward"), "logits", " (with the grader's weights)", "（使用评分器给出的权重）")
+    check_logits(run, pid, "s5.forward", "CharRNN.forward(x)")
 
 
 def check_predict(run, pid):
-    p = run.probe(pid)
-    got = run.answer(pid)
-    want = expected(p)
-    if not isinstance(got, str) or got != want:
-        fail(f"predict(model, {p.args[1]!r}) should be {want!r} with the grader's weights, but is {got!r}.",
-             f"使用评分器给出的权重时，predict(model, {p.args[1]!r}) 应为 {want!r}，实际为 {got!r}。")
+    check_text_answer(run, pid, f"predict(model, {run.probe(pid).args[1]!r})")
 
 
 @weight(3)

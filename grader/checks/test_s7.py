@@ -5,8 +5,8 @@ from gradescope_utils.autograder_utils.decorators import number, tags, visibilit
 import reference
 
 from ..values import ModuleValue
-from .common import (all_pass, describe, expect_close, expect_module, expect_tensor, expect_unmodified, expected,
-                     fail, load_state, require_generalizes, to_numpy, unpack)
+from .common import (all_pass, check_logits, check_text_answer, describe, expect_module, expect_tensor,
+                     expect_unmodified, expected, fail, load_state, require_generalizes, unpack)
 
 
 def check_make_data(run, pid):
@@ -31,19 +31,11 @@ def check_make_data(run, pid):
 
 
 def check_forward(run, pid):
-    p = run.probe(pid)
-    want = to_numpy(expected(p))
-    logits = expect_tensor(run.answer(pid), "Seq2Seq.forward(...)", want.shape)
-    expect_close(logits, want, run.tol("s7.forward"), "logits", " (with the grader's weights)", "（使用评分器给出的权重）")
+    check_logits(run, pid, "s7.forward", "Seq2Seq.forward(...)")
 
 
 def check_translate(run, pid):
-    p = run.probe(pid)
-    got = run.answer(pid)
-    want = expected(p)
-    if not isinstance(got, str) or got != want:
-        fail(f"translate(model, {p.args[1]!r}) should be {want!r} with the grader's weights, but is {got!r}.",
-             f"使用评分器给出的权重时，translate(model, {p.args[1]!r}) 应为 {want!r}，实际为 {got!r}。")
+    check_text_answer(run, pid, f"translate(model, {run.probe(pid).args[1]!r})")
 
 
 @weight(4)

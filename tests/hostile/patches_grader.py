@@ -1,5 +1,4 @@
 # expect: {"1": 0, "2": 10, "3": 15} message: ""
-import sys
 
 try:
     import grader
