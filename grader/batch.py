@@ -181,6 +181,7 @@ def plot(outdir, results_list):
     ax.hist(totals, bins=range(0, 106, 5), color="#3b6ea8", edgecolor="white")
     ax.set_xlabel("total score")
     ax.set_ylabel("submissions")
+    ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_title(f"Homework 8: total scores (n = {len(totals)})")
     fig.tight_layout()
     fig.savefig(outdir / "scores_histogram.png", dpi=100)

@@ -92,7 +92,7 @@ def test_single_bug_costs_its_own_section_only(mutant, tmp_path, schema):
         assert hidden_failures, failing
         visible_failures = [n for n in failing if n in VISIBLE]
         for n in visible_failures:  # allowed only through the hard-coding gate, which needs the probes
-            assert "wrong results on every other input" in outputs(results)[n], (n, outputs(results)[n])
+            assert "none of its results on the randomized inputs is right" in outputs(results)[n], (n, outputs(results)[n])
 
 
 HARDCODED = '''

@@ -122,9 +122,11 @@ def generalizes(run, check, pids):
 
 def require_generalizes(run, check, pids, fn):
     if generalizes(run, check, pids) is False:
-        fail(f"{fn} reproduces the homework's numbers, but gives wrong results on every other input tried. "
-             f"Compute the result from the arguments rather than returning fixed numbers.",
-             f"{fn} 能复现作业中的数字，但在其他所有测试输入上结果都不对。请根据参数计算结果，不要返回固定的数字。")
+        fail(f"{fn} reproduces the homework's numbers, but none of its results on the randomized inputs is right "
+             f"(see the randomized check of this section), so these points are withheld too. The homework's all-ones "
+             f"weights hide some bugs, a transposed matrix for one; and fixed numbers earn nothing.",
+             f"{fn} 能复现作业中的数字，但在随机输入上的结果全都不对（见本节的随机检查），因此这一项也不给分。"
+             f"作业的全 1 权重会掩盖一些错误（例如矩阵转置）；返回固定的数字不得分。")
 
 
 def all_pass(run, check, pids):
