@@ -5,6 +5,7 @@ Needs root (to create the sandbox user and run children as that user), useradd, 
 python3 with venv outside /root; each missing piece skips with the reason.
 """
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -79,17 +80,30 @@ def test_reference_submission_scores_full_marks(autograder):
 
 
 SNOOP = '''
-import os, glob
+import os, sys
+
+
+def _candidates():
+    for root in ["/autograder", os.environ.get("HW8_AG_ROOT", ""), "..", "../..", "../../.."]:
+        for here, dirs, files in os.walk(root):
+            if here.count(os.sep) - root.count(os.sep) > 4:
+                dirs[:] = []
+            for name in files:
+                if name in ("s1_srn.py", "test_s1.py"):
+                    yield os.path.join(here, name)
+    for entry in sys.path:  # an installed or editable copy of the grader
+        for rel in ("reference/s1_srn.py", "grader/checks/test_s1.py"):
+            yield os.path.join(entry, rel)
+
+
 def srn_forward(inputs, W_xh, W_hh, W_hy, h0=None):
     found = []
-    import sys
-    roots = ["/autograder/source", os.environ.get("HW8_AG_ROOT", ""), "..", "../..", "../../..", "/tmp"] + sys.path
-    for root in roots:
-        for path in glob.glob(os.path.join(root, "**", "s1_srn.py"), recursive=True):
-            try:
-                found.append(open(path).read()[:50])
-            except OSError:
-                pass
+    for path in _candidates():
+        try:
+            open(path).read(1)
+            found.append(os.path.abspath(path))
+        except OSError:
+            pass
     try:
         open(os.path.join(os.environ.get("HW8_AG_ROOT", "/autograder"), "results", "results.json"), "w").write("{}")
         found.append("wrote results")
@@ -104,7 +118,12 @@ def test_student_code_cannot_read_the_reference_or_write_results(autograder):
         'os.environ.get("HW8_AG_ROOT", "/autograder")', repr(str(autograder)))
     results = run_autograder(autograder, {"hw8.py": snoop})
     out = {t["number"]: t["output"] for t in results["tests"]}
-    assert "found 0: []" in out["1.1"], out["1.1"]
+    # Copies of this repository elsewhere on a developer's machine (a checkout, a CI clone) are
+    # world-readable and not the grader's; the autograder's own copy and the venv must be out of reach.
+    found = re.findall(r"'(/[^']+)'", out["1.1"])
+    assert "found" in out["1.1"], out["1.1"]
+    assert not [p for p in found if p.startswith((str(autograder), str(VENV), "/autograder"))], found
+    assert "wrote results" not in out["1.1"]
     assert results["score"] == 0
 
 
