@@ -49,7 +49,7 @@ class Run:
         base = name.split(".")[0]
         if self.report is None or pid not in self.report.answers:
             fail(f"{name} was not run.", f"{name} 没有运行。")
-        if p.fn != "@call" and base not in self.report.namespace or p.fn == "@call" and base not in self.report.namespace:
+        if base not in self.report.namespace:
             fail(f"`{base}` is not defined in your submission. Check its spelling, and that the cell defining it runs "
                  f"without errors (see the loading report, test 0.1).",
                  f"你的提交中没有定义 `{base}`。请检查拼写，并确认定义它的单元格运行无误（见加载报告 0.1）。")
