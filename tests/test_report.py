@@ -1,0 +1,63 @@
+"""The report plugin, run on a fixture check file through pytester, and the make_* functions."""
+import json
+
+import pytest
+
+from grader.report import CollectPlugin, dumps, make_info_test
+from grader.run import Run
+
+pytest_plugins = ["pytester"]
+
+CHECKS = '''
+from gradescope_utils.autograder_utils.decorators import number, visibility, weight
+from grader.run import fail
+
+@weight(1)
+@number("1.1")
+@visibility("visible")
+def test_passes(run):
+    """a visible check that passes
+    通过的可见检查"""
+
+@weight(2)
+@number("1.2")
+@visibility("after_published")
+def test_fails_for_the_student(run):
+    """a hidden check the student fails"""
+    fail("states[0] should be 1 but is 2.", "states[0] 应为 1，实际为 2。")
+
+@weight(1)
+@number("1.3")
+@visibility("visible")
+def test_grader_bug(run):
+    """a check with a bug of its own"""
+    {}["missing"]
+'''
+
+
+def _run_fixture(pytester, visible_only):
+    pytester.makepyfile(test_fixture_checks=CHECKS)
+    plugin = CollectPlugin(Run([], report=None), visible_only=visible_only)
+    pytester.inline_run("-p", "no:cacheprovider", plugins=[plugin])
+    return plugin.outcomes
+
+
+def test_outcomes_and_messages(pytester):
+    outcomes = _run_fixture(pytester, visible_only=False)
+    assert sorted(outcomes) == ["1.1", "1.2", "1.3"]
+    assert outcomes["1.1"].passed and not outcomes["1.2"].passed
+    assert str(outcomes["1.2"].message) == "states[0] should be 1 but is 2."
+    assert "internal error" in str(outcomes["1.3"].message) and "KeyError" in str(outcomes["1.3"].message)
+
+
+def test_visible_only_deselects_hidden_checks(pytester):
+    outcomes = _run_fixture(pytester, visible_only=True)
+    assert sorted(outcomes) == ["1.1", "1.3"]
+
+
+def test_dumps_refuses_nan_and_caps_the_file():
+    results = {"score": 0.0, "tests": [make_info_test(f"0.{i}", "big", "x" * 10000) for i in range(400)]}
+    text = dumps(results)
+    assert len(text.encode()) <= 2 ** 20 and json.loads(text)["tests"][0]["output"].startswith("xxx")
+    with pytest.raises(ValueError):
+        dumps({"score": float("nan"), "tests": []})
