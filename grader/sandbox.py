@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from .values import ForeignValue, ModuleValue, TensorValue, to_spec
+from .values import ForeignValue, ModuleValue, TensorValue, probe_spec
 
 CHILD = Path(__file__).with_name("_child.py")
 MAX_ANSWER_BYTES = 64 * 2 ** 20
@@ -137,19 +137,6 @@ def _sandbox_processes(pid, token):
     return found
 
 
-def _reap(pid, wait=1.0):
-    """Orphans re-parented to us (we are their subreaper) are ours to wait for."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            done, _status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return  # not our child, or already reaped
-        if done or time.monotonic() > deadline:
-            return
-        time.sleep(0.01)
-
-
 def kill_tree(pid, token):
     """Kill the child and every process it left; return how many besides the child were killed."""
     killed = set()
@@ -165,8 +152,6 @@ def kill_tree(pid, token):
                 killed.add(v)
             except (ProcessLookupError, PermissionError):
                 pass
-        for v in found:
-            _reap(v)
         if not found:
             break
         time.sleep(0.05)
@@ -200,6 +185,7 @@ class Sandbox:
         self.cells = list(cells)
         self.labels = list(labels) if labels else [f"cell {i + 1}" for i in range(len(self.cells))]
         self.probes = list(probes)
+        self._index = {p.id: i for i, p in enumerate(self.probes)}
         self.api_names = list(api_names)
         self.limits = limits or Limits()
         self._own_workdir = workdir is None
@@ -220,14 +206,12 @@ class Sandbox:
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
         shutil.copyfile(CHILD, self.workdir / "_child.py")
         os.chmod(self.workdir / "_child.py", 0o644)  # readable by the sandbox user, whatever source/ allows
-        arrays, specs = {}, []
-        for p in self.probes:
-            specs.append({"id": p.id, "fn": p.fn, "seed": p.seed,
-                          "args": [to_spec(a, arrays) for a in p.args],
-                          "kwargs": {k: to_spec(v, arrays) for k, v in p.kwargs.items()}})
+        arrays = {}
+        specs = [probe_spec(p, arrays) for p in self.probes]
         np.savez(self.workdir / "inputs.npz", **arrays)
         os.chmod(self.workdir / "inputs.npz", 0o644)
         self._specs = specs
+        self._site_packages = _site_packages()
         if uid is not None:
             os.chmod(self.workdir, 0o755)
             for sub in ("cwd", "out", "tmp"):
@@ -237,7 +221,7 @@ class Sandbox:
     def _write_job(self, skip, start):
         job = {"cells": self.cells, "labels": self.labels, "api": self.api_names, "probes": self._specs,
                "skip_cells": sorted(skip), "start_probe": start, "skip_probes": sorted(self._skip_probes),
-               "site_packages": _site_packages()}
+               "site_packages": self._site_packages}
         (self.workdir / "job.json").write_text(json.dumps(job))
         os.chmod(self.workdir / "job.json", 0o644)
 
@@ -288,16 +272,19 @@ class Sandbox:
     def _skip_same_function(self, probe_id):
         """After a call hangs or kills the process, the same function's later probes are not tried:
         each would cost a full time limit or a restart, and the answer would be the same."""
-        bad = self.probes[self._probe_index(probe_id)]
-        key, how = self._fn_key(bad), self.report.answers[probe_id].status
+        index = self._probe_index(probe_id)
+        key, how = self._fn_key(self.probes[index]), self.report.answers[probe_id].status
         verb = {"timeout": "timed out", "crashed": "ended the process"}.get(how, how)
-        for p in self.probes[self._probe_index(probe_id) + 1:]:
+        for p in self.probes[index + 1:]:
             if self._fn_key(p) == key and p.id not in self.report.answers:
                 self._skip_probes.add(p.id)
                 self.report.answers[p.id] = Answer(how, message=f"not tried: an earlier call of {key} {verb}")
 
     def _probe_index(self, probe_id):
-        return next(i for i, p in enumerate(self.probes) if p.id == probe_id)
+        return self._index[probe_id]
+
+    def _probe_limit(self, probe_id):
+        return self.probes[self._index[probe_id]].timeout * self.limits.timeout_scale
 
     def _run_once(self, uid, gid, deadline):
         rfd, wfd = os.pipe()
@@ -364,7 +351,7 @@ class Sandbox:
     def _phase_limit(self, phase):
         kind, what, started = phase
         if kind == "probe":
-            return started + self.probes[self._probe_index(what)].timeout * self.limits.timeout_scale
+            return started + self._probe_limit(what)
         if kind == "cell":
             return started + self.limits.cell_timeout
         return started + self.limits.startup_timeout
@@ -406,7 +393,7 @@ class Sandbox:
             return ("cell", what)
         if kind == "probe":
             self.report.answers[what] = Answer("timeout", seconds=time.monotonic() - started,
-                                               message=f"limit {self.probes[self._probe_index(what)].timeout * self.limits.timeout_scale:.0f} s")
+                                               message=f"limit {self._probe_limit(what):.0f} s")
             return ("probe", what)
         return ("early", None)
 
