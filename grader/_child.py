@@ -221,41 +221,57 @@ def main(workdir, control_fd):
         if probe["id"] in skip_probes:
             continue
         ctl.send(event="probe_start", probe=probe["id"])
-        start = time.monotonic()
-        answer = {"id": probe["id"]}
-        enc = Encoder()
-        try:
-            args = [_decode_arg(s, arrays, ns) for s in probe["args"]]
-            kwargs = {k: _decode_arg(s, arrays, ns) for k, s in probe["kwargs"].items()}
-            if probe["fn"] == "@call":  # call the first argument, e.g. a model built from given weights
-                fn, args = args[0], args[1:]
-            else:
-                fn = ns.get(probe["fn"])
-                if fn is None:
-                    raise NameError(f"name '{probe['fn']}' is not defined")
-            if probe.get("seed") is not None:
-                _seed_everything(probe["seed"])
-            result = fn(*args, **kwargs)
-            answer["result"] = enc.encode(result)
-            answer["args_after"] = [enc.encode(a) for a in args]
-            answer["kwargs_after"] = {k: enc.encode(v) for k, v in kwargs.items()}
-        except BaseException as exc:
-            answer["error"] = _short_error(exc)
-        answer["seconds"] = round(time.monotonic() - start, 3)
-        tmp = os.path.join(outdir, probe["id"] + ".tmp")
-        try:
-            if numpy is not None:
-                numpy.savez(tmp + ".npz", **enc.arrays)
-                os.replace(tmp + ".npz", os.path.join(outdir, probe["id"] + ".npz"))
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(answer, f)
-            os.replace(tmp, os.path.join(outdir, probe["id"] + ".json"))
-        except BaseException as exc:  # e.g. an answer too large for the file-size cap
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump({"id": probe["id"], "error": _short_error(exc)}, f)
-            os.replace(tmp, os.path.join(outdir, probe["id"] + ".json"))
+        answer, enc = answer_probe(probe, arrays, ns)
+        write_answer(outdir, probe["id"], answer, enc)
         ctl.send(event="probe_done", probe=probe["id"])
     ctl.send(event="all_done")
+
+
+def answer_probe(probe, arrays, ns, catch=BaseException):
+    """Call the probe's function on its decoded inputs; the answer as JSON plus an Encoder's arrays.
+
+    `catch` is BaseException here (sys.exit in a graded function is an answer, not the end);
+    the notebook self-check passes Exception, so that a student's Ctrl-C still stops it.
+    """
+    start = time.monotonic()
+    answer = {"id": probe["id"]}
+    enc = Encoder()
+    try:
+        args = [_decode_arg(s, arrays, ns) for s in probe["args"]]
+        kwargs = {k: _decode_arg(s, arrays, ns) for k, s in probe["kwargs"].items()}
+        if probe["fn"] == "@call":  # call the first argument, e.g. a model built from given weights
+            fn, args = args[0], args[1:]
+        else:
+            fn = ns.get(probe["fn"])
+            if fn is None:
+                raise NameError(f"name '{probe['fn']}' is not defined")
+        if probe.get("seed") is not None:
+            _seed_everything(probe["seed"])
+        result = fn(*args, **kwargs)
+        answer["result"] = enc.encode(result)
+        answer["args_after"] = [enc.encode(a) for a in args]
+        answer["kwargs_after"] = {k: enc.encode(v) for k, v in kwargs.items()}
+    except catch as exc:
+        answer["error"] = _short_error(exc)
+    answer["seconds"] = round(time.monotonic() - start, 3)
+    return answer, enc
+
+
+def write_answer(outdir, probe_id, answer, enc):
+    """probe_id.json and probe_id.npz in outdir, each replaced atomically."""
+    numpy = sys.modules.get("numpy")
+    tmp = os.path.join(outdir, probe_id + ".tmp")
+    try:
+        if numpy is not None:
+            numpy.savez(tmp + ".npz", **enc.arrays)
+            os.replace(tmp + ".npz", os.path.join(outdir, probe_id + ".npz"))
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(answer, f)
+        os.replace(tmp, os.path.join(outdir, probe_id + ".json"))
+    except BaseException as exc:  # e.g. an answer too large for the file-size cap
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"id": probe_id, "error": _short_error(exc)}, f)
+        os.replace(tmp, os.path.join(outdir, probe_id + ".json"))
 
 
 def _seed_everything(seed):

@@ -3,12 +3,8 @@
 Nothing is sandboxed here: it is the student's own kernel. The probes are answered in-process
 with the same encoding the sandbox uses, so the checks see exactly what a graded run sees.
 """
-import json
 import tempfile
-import time
 from pathlib import Path
-
-import numpy as np
 
 from . import _child
 from .i18n import _, set_lang
@@ -16,38 +12,18 @@ from .probes import plan
 from .report import run_checks
 from .run import Run
 from .sandbox import RunReport, read_answer
-from .values import to_spec
+from .values import probe_spec
 
 
 def answer_in_process(namespace, probes, api_names):
     report = RunReport(namespace=_child._describe_namespace(namespace, api_names))
+    arrays = {}
+    specs = [probe_spec(p, arrays) for p in probes]
     with tempfile.TemporaryDirectory(prefix="hw8-check-") as tmp:
-        arrays, specs = {}, []
-        for p in probes:
-            specs.append({"id": p.id, "fn": p.fn, "seed": p.seed, "args": [to_spec(a, arrays) for a in p.args],
-                          "kwargs": {k: to_spec(v, arrays) for k, v in p.kwargs.items()}})
-        out = Path(tmp)
-        for p, spec in zip(probes, specs):
-            start = time.monotonic()
-            enc = _child.Encoder()
-            answer = {"id": p.id}
-            try:
-                args = [_child._decode_arg(s, arrays, namespace) for s in spec["args"]]
-                kwargs = {k: _child._decode_arg(s, arrays, namespace) for k, s in spec["kwargs"].items()}
-                fn = args.pop(0) if p.fn == "@call" else namespace.get(p.fn)
-                if fn is None:
-                    raise NameError(f"name '{p.fn}' is not defined")
-                if p.seed is not None:
-                    _child._seed_everything(p.seed)
-                result = fn(*args, **kwargs)
-                answer.update(result=enc.encode(result), args_after=[enc.encode(a) for a in args],
-                              kwargs_after={k: enc.encode(v) for k, v in kwargs.items()})
-            except Exception as exc:
-                answer["error"] = _child._short_error(exc)
-            answer["seconds"] = time.monotonic() - start
-            np.savez(out / f"{p.id}.npz", **enc.arrays)
-            (out / f"{p.id}.json").write_text(json.dumps(answer))
-            report.answers[p.id] = read_answer(out, p.id)
+        for spec in specs:
+            answer, enc = _child.answer_probe(spec, arrays, namespace, catch=Exception)
+            _child.write_answer(tmp, spec["id"], answer, enc)
+            report.answers[spec["id"]] = read_answer(Path(tmp), spec["id"])
     return report
 
 

@@ -54,6 +54,13 @@ class ForeignValue:
     cls: str
 
 
+def probe_spec(probe, arrays):
+    """A probe as the child reads it: JSON, with its arrays put into `arrays`."""
+    return {"id": probe.id, "fn": probe.fn, "seed": probe.seed,
+            "args": [to_spec(a, arrays) for a in probe.args],
+            "kwargs": {k: to_spec(v, arrays) for k, v in probe.kwargs.items()}}
+
+
 def to_spec(value, arrays):
     """Encode a probe argument as JSON, putting its arrays into `arrays`."""
     def put(arr):
