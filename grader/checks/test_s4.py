@@ -30,13 +30,17 @@ def check_int2binary(run, pid):
              f"int2binary({p.args[0]}, width={width}) 应为 {want.tolist()}（最高位在前），实际为 {bits.tolist()}。")
 
 
-def check_binary2int(run, pid):
-    p = run.probe(pid)
-    got = as_int(run.answer(pid), "binary2int(...)")
-    want = expected(p)
+def _check_int_answer(run, pid, call, grader_weights=False):
+    """An integer answer (binary2int, add_binary) against the reference's."""
+    got = as_int(run.answer(pid), call)
+    want = expected(run.probe(pid))
     if got != want:
-        fail(f"binary2int({p.args[0].tolist()}) should be {want}, but is {got}.",
-             f"binary2int({p.args[0].tolist()}) 应为 {want}，实际为 {got}。")
+        en, zh = (" with the grader's weights", "使用评分器给出的权重时，") if grader_weights else ("", "")
+        fail(f"{call} should be {want}{en}, but is {got}.", f"{zh}{call} 应为 {want}，实际为 {got}。")
+
+
+def check_binary2int(run, pid):
+    _check_int_answer(run, pid, f"binary2int({run.probe(pid).args[0].tolist()})")
 
 
 def check_bits(run, pid):
@@ -54,13 +58,18 @@ def check_forward(run, pid):
                  "（outputs[t] 为从最低位数起的第 t 位）")
 
 
+def expect_weight_dict(value, fn):
+    """A dict keyed exactly W_xh, W_hh, W_hy, as gradients and trained weights are."""
+    if not isinstance(value, dict) or set(value) != set(KEYS):
+        keys = sorted(value) if isinstance(value, dict) else describe(value)
+        fail(f"{fn} should return a dict with keys {list(KEYS)}, but returned {keys}.",
+             f"{fn} 应返回键为 {list(KEYS)} 的字典，实际返回 {keys}。")
+    return value
+
+
 def check_gradients(run, pid):
     p = run.probe(pid)
-    grads = run.answer(pid)
-    if not isinstance(grads, dict) or set(grads) != set(KEYS):
-        keys = sorted(grads) if isinstance(grads, dict) else describe(grads)
-        fail(f"binary_adder_gradients should return a dict with keys {list(KEYS)}, but returned {keys}.",
-             f"binary_adder_gradients 应返回键为 {list(KEYS)} 的字典，实际返回 {keys}。")
+    grads = expect_weight_dict(run.answer(pid), "binary_adder_gradients")
     want = expected(p)
     for k in KEYS:
         expect_array(grads[k], f"gradients['{k}']", want[k].shape)
@@ -70,11 +79,7 @@ def check_gradients(run, pid):
 
 def check_add(run, pid):
     p = run.probe(pid)
-    got = as_int(run.answer(pid), "add_binary(...)")
-    want = expected(p)
-    if got != want:
-        fail(f"add_binary(weights, {p.args[1]}, {p.args[2]}) should be {want} with the grader's weights, but is {got}.",
-             f"使用评分器给出的权重时，add_binary(weights, {p.args[1]}, {p.args[2]}) 应为 {want}，实际为 {got}。")
+    _check_int_answer(run, pid, f"add_binary(weights, {p.args[1]}, {p.args[2]})", grader_weights=True)
 
 
 @weight(2)
@@ -119,11 +124,7 @@ def test_training(run):
     """train_binary_adder learns to add: at least 99% of all 128 x 128 sums right (re-checked by the grader)
     train_binary_adder 学会加法：128 x 128 个加法中至少 99% 正确（由评分器重新计算）"""
     p = run.probe("s4.train")
-    weights = run.answer("s4.train")
-    if not isinstance(weights, dict) or set(weights) != set(KEYS):
-        keys = sorted(weights) if isinstance(weights, dict) else describe(weights)
-        fail(f"train_binary_adder should return a dict with keys {list(KEYS)}, but returned {keys}.",
-             f"train_binary_adder 应返回键为 {list(KEYS)} 的字典，实际返回 {keys}。")
+    weights = expect_weight_dict(run.answer("s4.train"), "train_binary_adder")
     H = p.kwargs["hidden_dim"]
     for k, shape in zip(KEYS, [(2, H), (H, H), (H, 1)]):
         expect_array(weights[k], f"weights['{k}']", shape)
