@@ -143,23 +143,21 @@ def make_output_entry(report):
                           text or str(_("(nothing)", "（无）")), visibility="visible")
 
 
-def make_results(checks, outcomes, extra_tests, seed, started, summary_extra=""):
-    tests = list(extra_tests) + [make_test(info, outcomes.get(info.number)) for info in checks]
+def make_results(checks, outcomes, extra_tests, seed, started):
+    check_tests = [make_test(info, outcomes.get(info.number)) for info in checks]
+    tests = list(extra_tests) + check_tests
     score = round(sum(t["score"] for t in tests), 4)
     total = round(sum(t["max_score"] for t in tests), 4)
     by_section = {}
-    for info in checks:
-        got = tests[len(extra_tests) + checks.index(info)]["score"]
+    for info, test in zip(checks, check_tests):
         s = by_section.setdefault(info.section, [0.0, 0.0])
-        s[0] += got
+        s[0] += test["score"]
         s[1] += info.max_score
     lines = [str(_(f"Score: {score:g} / {total:g}", f"得分：{score:g} / {total:g}"))]
     for n, (got, mx) in sorted(by_section.items()):
         lines.append(str(_(f"  Section {n}: {got:g} / {mx:g}", f"  第 {n} 节：{got:g} / {mx:g}")))
     lines.append(str(_("Checks marked after_published use randomized inputs; they are shown once grades are published.",
                        "after_published 的检查使用随机输入，成绩发布后可见。")))
-    if summary_extra:
-        lines.append(summary_extra)
     return {"score": score, "execution_time": round(time.monotonic() - started, 2), "output": "\n".join(lines),
             "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
             "extra_data": {"seed": seed, "lang": get_lang(), "max_score": total,
