@@ -71,7 +71,7 @@ def discover(directory):
     return entries
 
 
-def grade_entry(entry_id, files, seed, lang, limits):
+def grade_entry(files, seed, lang, limits):
     """Grade one submission from its bytes, in this process; returns results.json as a dict.
 
     Runs in a worker: a local process or a Dask worker. Never raises for a bad submission.
@@ -147,13 +147,13 @@ def write_outputs(outdir, entries, all_results):
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-    (outdir / "summary.md").write_text(summary_markdown(list(all_results.values())), encoding="utf-8")
-    plot(outdir, list(all_results.values()))
+    checks = catalog()
+    (outdir / "summary.md").write_text(summary_markdown(list(all_results.values()), checks), encoding="utf-8")
+    plot(outdir, list(all_results.values()), checks)
     return rows
 
 
-def summary_markdown(results_list):
-    checks = catalog()
+def summary_markdown(results_list, checks):
     lines = ["# Homework 8 (RNN): class summary", "", f"{len(results_list)} submissions graded.", "",
              "| section | mean | median | max |", "|---|---|---|---|"]
     points = {c.section: 0.0 for c in checks}
@@ -172,7 +172,7 @@ def summary_markdown(results_list):
     return "\n".join(lines) + "\n"
 
 
-def plot(outdir, results_list):
+def plot(outdir, results_list, checks):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -186,7 +186,6 @@ def plot(outdir, results_list):
     fig.tight_layout()
     fig.savefig(outdir / "scores_histogram.png", dpi=100)
     plt.close(fig)
-    checks = catalog()
     rate = []
     for c in checks:
         graded = [t for r in results_list for t in r["tests"] if t["number"] == c.number]
@@ -246,7 +245,7 @@ def main(directory, outdir, *, jobs=None, seed=None, force=False, lang="en", exe
             from distributed import Client, as_completed as dask_completed
             client = Client(scheduler) if scheduler else Client(processes=True, n_workers=jobs, threads_per_worker=1)
             try:
-                futures = {client.submit(grade_entry, e.id, e.files, seed, lang, limits, key=f"hw8-{e.id}-{seed}",
+                futures = {client.submit(grade_entry, e.files, seed, lang, limits, key=f"hw8-{e.id}-{seed}",
                                          pure=False): e for e in todo}
                 for fut in dask_completed(futures):
                     save(futures[fut], fut.result())
@@ -255,7 +254,7 @@ def main(directory, outdir, *, jobs=None, seed=None, force=False, lang="en", exe
                 client.close()
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(grade_entry, e.id, e.files, seed, lang, limits): e for e in todo}
+                futures = {pool.submit(grade_entry, e.files, seed, lang, limits): e for e in todo}
                 for fut in as_completed(futures):
                     entry = futures[fut]
                     try:
