@@ -1,14 +1,17 @@
-# Every target installs the pinned grading environment first (requirements.txt: CPU torch 2.13.0).
+# Every target installs the pinned grading environment first: requirements/lock-py3.X.txt for this
+# Python (requirements.txt's direct pins where there is no lock), CPU torch 2.13.0.
 PYTHON ?= python3
 PIP = $(PYTHON) -m pip
 STAMP = .make-installed
+PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+LOCK := $(firstword $(wildcard requirements/lock-py$(PYVER).txt) requirements.txt)
 SEED ?= 0
 
 .PHONY: install test template template-check demo grade-example check-example bench budgets tolerances clean
 
 install: $(STAMP)
-$(STAMP): requirements.txt setup.py
-	$(PIP) install -q -r requirements.txt
+$(STAMP): requirements.txt $(LOCK) requirements-test.txt setup.py
+	$(PIP) install -q -r $(LOCK) -r requirements-test.txt
 	$(PIP) install -q --no-deps -e .
 	touch $(STAMP)
 
@@ -45,6 +48,10 @@ clean:
 .PHONY: autograder
 autograder:
 	$(PYTHON) scripts/build_autograder.py
+
+.PHONY: lock
+lock:  # re-pin requirements/lock-py3.{10,11,12}.txt from requirements.txt (needs pyenv's builds)
+	$(PYTHON) scripts/lock_requirements.py
 
 .PHONY: bench-batch
 bench-batch: install

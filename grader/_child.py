@@ -14,8 +14,80 @@ import sys
 import time
 import traceback
 
+_np = None  # numpy, imported before any student code (_load_numpy), so that the child writes with the real one
+
+
+def _load_numpy():
+    global _np
+    try:
+        import numpy
+        _np = numpy
+    except ImportError:  # started with -I -S, before the grading environment's site-packages are on sys.path
+        pass
+
+
+_load_numpy()
+
 MAX_ITEMS = 10000  # longest list, dict or string that is sent back
 MAX_ARRAY = 20_000_000  # elements in one array
+
+# Student code may rebind anything it can reach: builtins.open, io.open, os.path.*, json.dumps,
+# numpy.savez ... The child's own machinery (control events, answers) must not run through those.
+# C functions bound here stay the originals; for the Python-level helpers (json, traceback and
+# whatever they call), the modules below are snapshotted now and put back while the child works
+# (_Pristine), then handed back to the student's versions, whose code keeps behaving as written.
+_os_open, _os_write, _os_close, _os_replace = os.open, os.write, os.close, os.replace
+_monotonic, _exec, _compile, _vars = time.monotonic, exec, compile, vars
+_json_dumps, _json_loads = json.dumps, json.loads
+_TRACKED = ("builtins", "io", "os", "posixpath", "json", "json.encoder", "json.decoder", "time", "traceback",
+            "linecache", "inspect", "numpy", "sys")
+_MISSING = object()
+_SNAPSHOT = []
+
+
+def _snapshot():
+    import inspect  # noqa: F401 - loaded now so that its snapshot is the original
+    for name in _TRACKED:
+        module = sys.modules.get(name)
+        if module is not None:
+            _SNAPSHOT.append((module, dict(_vars(module))))
+
+
+class _Pristine:
+    """Inside: the tracked modules as they were before any student code. Outside: as the student left them."""
+
+    def __enter__(self):
+        self.saved = []
+        for module, original in _SNAPSHOT:
+            d = _vars(module)
+            changed = {k: d.get(k, _MISSING) for k, v in original.items() if d.get(k, _MISSING) is not v}
+            if changed:
+                self.saved.append((d, changed))
+                for k in changed:
+                    d[k] = original[k]
+        return self
+
+    def __exit__(self, *exc):
+        for d, changed in self.saved:
+            for k, v in changed.items():
+                if v is _MISSING:
+                    d.pop(k, None)
+                else:
+                    d[k] = v
+        return False
+
+
+def _write_file(path, data):
+    """Write bytes to path through the os functions bound at start, replacing it atomically."""
+    tmp = path + ".tmp"
+    fd = _os_open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[_os_write(fd, view):]
+    finally:
+        _os_close(fd)
+    _os_replace(tmp, path)
 
 
 class _Control:
@@ -23,9 +95,10 @@ class _Control:
         self.fd = fd
 
     def send(self, **event):
-        data = (json.dumps(event) + "\n").encode()
-        while data:
-            data = data[os.write(self.fd, data):]
+        with _Pristine():
+            data = (_json_dumps(event) + "\n").encode()
+            while data:
+                data = data[_os_write(self.fd, data):]
 
 
 class _IPythonStub:
@@ -71,7 +144,7 @@ class Encoder:
         return key
 
     def encode(self, v, depth=0):
-        np = sys.modules.get("numpy")
+        np = _np
         torch = sys.modules.get("torch")
         t = type(v)
         if depth > 20:
@@ -184,14 +257,19 @@ def _describe_namespace(ns, names):
 
 def main(workdir, control_fd):
     ctl = _Control(control_fd)
-    with open(os.path.join(workdir, "job.json"), encoding="utf-8") as f:
-        job = json.load(f)
     workdir = os.path.abspath(workdir)
-    os.chdir(os.path.join(workdir, "cwd"))
+    with open(workdir + "/job.json", encoding="utf-8") as f:
+        job = json.load(f)
+    arrays = {}
+    if _np is not None:  # the probes' inputs, read before any student code runs
+        with _np.load(workdir + "/inputs.npz", allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    os.chdir(workdir + "/cwd")
     sys.argv = ["hw8"]
     sys.setrecursionlimit(10000)
     ns = {"__name__": "hw8_submission", "__builtins__": builtins, "get_ipython": _IPythonStub,
           "display": print}
+    _snapshot()
     # torch, once the submission imports it, runs on one thread: OMP_NUM_THREADS=1 is set.
 
     skip = set(job["skip_cells"])
@@ -200,22 +278,21 @@ def main(workdir, control_fd):
         if index in skip:
             continue
         ctl.send(event="cell_start", cell=index)
-        start = time.monotonic()
+        start = _monotonic()
         error = None
         try:
-            code = compile(source, f"<{labels[index]}>", "exec")
-            exec(code, ns)
+            code = _compile(source, f"<{labels[index]}>", "exec")
+            _exec(code, ns)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the next cell still runs
-            error = _short_error(exc)
-        ctl.send(event="cell_done", cell=index, error=error, seconds=round(time.monotonic() - start, 3))
+            with _Pristine():
+                error = _short_error(exc)
+        ctl.send(event="cell_done", cell=index, error=error, seconds=round(_monotonic() - start, 3))
 
-    ctl.send(event="namespace", names=_describe_namespace(ns, job["api"]))
-    try:
-        import numpy
-    except ImportError:
-        numpy = None
-    arrays = dict(numpy.load(os.path.join(workdir, "inputs.npz"), allow_pickle=False)) if numpy else {}
-    outdir = os.path.join(workdir, "out")
+    _stub_hung(ns, job.get("hung") or {})
+    with _Pristine():
+        names = _describe_namespace(ns, job["api"])
+    ctl.send(event="namespace", names=names)
+    outdir = workdir + "/out"
     skip_probes = set(job.get("skip_probes", []))
     for probe in job["probes"][job["start_probe"]:]:
         if probe["id"] in skip_probes:
@@ -224,7 +301,43 @@ def main(workdir, control_fd):
         answer, enc = answer_probe(probe, arrays, ns)
         write_answer(outdir, probe["id"], answer, enc)
         ctl.send(event="probe_done", probe=probe["id"])
-    ctl.send(event="all_done")
+    with _Pristine():
+        peak = _vm_peak_kb()
+    ctl.send(event="all_done", vm_peak_kb=peak)
+
+
+def _vm_peak_kb():
+    """This process's peak address space (what RLIMIT_AS caps), where /proc tells it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmPeak:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+class HungEarlier(RuntimeError):
+    pass
+
+
+def _stub_hung(ns, hung):
+    """Functions that hung or ended the process on an earlier call fail at once when called again,
+    so that a caller of theirs (train calls gradients calls forward) does not hang in turn."""
+    for key, verb in hung.items():
+        owner, _, attr = key.rpartition(".")
+        target = ns.get(owner) if owner else None
+        if owner and not isinstance(target, type):
+            continue
+
+        def stub(*args, _key=key, _verb=verb, **kwargs):
+            raise HungEarlier(f"not run again: an earlier call of {_key} {_verb}")
+
+        if owner:
+            setattr(target, attr, stub)
+        elif callable(ns.get(key)):
+            ns[key] = stub
 
 
 def answer_probe(probe, arrays, ns, catch=BaseException):
@@ -233,7 +346,7 @@ def answer_probe(probe, arrays, ns, catch=BaseException):
     `catch` is BaseException here (sys.exit in a graded function is an answer, not the end);
     the notebook self-check passes Exception, so that a student's Ctrl-C still stops it.
     """
-    start = time.monotonic()
+    start = _monotonic()
     answer = {"id": probe["id"]}
     enc = Encoder()
     try:
@@ -248,30 +361,33 @@ def answer_probe(probe, arrays, ns, catch=BaseException):
         if probe.get("seed") is not None:
             _seed_everything(probe["seed"])
         result = fn(*args, **kwargs)
-        answer["result"] = enc.encode(result)
-        answer["args_after"] = [enc.encode(a) for a in args]
-        answer["kwargs_after"] = {k: enc.encode(v) for k, v in kwargs.items()}
+        with _Pristine():
+            answer["result"] = enc.encode(result)
+            answer["args_after"] = [enc.encode(a) for a in args]
+            answer["kwargs_after"] = {k: enc.encode(v) for k, v in kwargs.items()}
     except catch as exc:
-        answer["error"] = _short_error(exc)
-    answer["seconds"] = round(time.monotonic() - start, 3)
+        with _Pristine():
+            answer["error"] = _short_error(exc)
+    answer["seconds"] = round(_monotonic() - start, 3)
     return answer, enc
 
 
 def write_answer(outdir, probe_id, answer, enc):
-    """probe_id.json and probe_id.npz in outdir, each replaced atomically."""
-    numpy = sys.modules.get("numpy")
-    tmp = os.path.join(outdir, probe_id + ".tmp")
-    try:
-        if numpy is not None:
-            numpy.savez(tmp + ".npz", **enc.arrays)
-            os.replace(tmp + ".npz", os.path.join(outdir, probe_id + ".npz"))
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(answer, f)
-        os.replace(tmp, os.path.join(outdir, probe_id + ".json"))
-    except BaseException as exc:  # e.g. an answer too large for the file-size cap
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"id": probe_id, "error": _short_error(exc)}, f)
-        os.replace(tmp, os.path.join(outdir, probe_id + ".json"))
+    """probe_id.bin (the arrays' raw bytes, one after another) and probe_id.json (the answer, with each
+    array's dtype, shape and offset); the parent reads them back with numpy.frombuffer, never a pickle."""
+    base = outdir + "/" + probe_id
+    with _Pristine():
+        try:
+            chunks, offset, layout = [], 0, {}
+            for key, arr in enc.arrays.items():
+                data = arr.tobytes()
+                layout[key] = {"dtype": arr.dtype.str, "shape": list(arr.shape), "offset": offset}
+                chunks.append(data)
+                offset += len(data)
+            _write_file(base + ".bin", b"".join(chunks))
+            _write_file(base + ".json", _json_dumps({**answer, "arrays": layout}).encode())
+        except BaseException as exc:  # e.g. an answer too large for the file-size cap
+            _write_file(base + ".json", _json_dumps({"id": probe_id, "error": _short_error(exc)}).encode())
 
 
 def _seed_everything(seed):
@@ -287,7 +403,7 @@ def _site_packages_without_pth(workdir):
     """Started with -I -S: add the grading environment's site-packages (the parent names them:
     without `site`, a venv's own are not known here), but run none of their .pth files, so an
     editable install of the grader (a .pth pointing at its source tree) is not importable."""
-    with open(os.path.join(workdir, "job.json"), encoding="utf-8") as f:
+    with open(workdir + "/job.json", encoding="utf-8") as f:
         paths = json.load(f).get("site_packages") or []
     for path in paths:
         if path not in sys.path:
@@ -296,4 +412,5 @@ def _site_packages_without_pth(workdir):
 
 if __name__ == "__main__":
     _site_packages_without_pth(sys.argv[1])
+    _load_numpy()
     main(sys.argv[1], int(sys.argv[2]))

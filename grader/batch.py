@@ -13,8 +13,10 @@ import os
 import statistics
 import tempfile
 import time
+import traceback
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,6 +78,14 @@ def grade_entry(files, seed, lang, limits):
 
     Runs in a worker: a local process or a Dask worker. Never raises for a bad submission.
     """
+    try:
+        return _grade_files(files, seed, lang, limits)
+    except Exception:  # the grader's own failure: this student's row says so, the batch goes on
+        from .report import make_failure_results
+        return make_failure_results(traceback.format_exc(), seed, time.monotonic())
+
+
+def _grade_files(files, seed, lang, limits):
     from .grade import grade_to_file
     with tempfile.TemporaryDirectory(prefix="hw8-batch-") as tmp:
         sub = Path(tmp) / "submission"
@@ -90,6 +100,12 @@ def grade_entry(files, seed, lang, limits):
         except Exception:
             pass  # grade_to_file has already written the "autograder failed" results
         return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _failure(exc, seed):
+    from .report import make_failure_results
+    return make_failure_results("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), seed,
+                                time.monotonic())
 
 
 def default_jobs():
@@ -122,6 +138,9 @@ def row_of(entry, results):
     loading = next((t["output"] for t in results["tests"] if t["number"] == "0.1"), "")
     status = "grader error" if failed_internal else ("not loaded" if "could not be loaded" in loading or "无法加载" in loading
                                                      else "graded")
+    if failed_internal:  # the reason: the last line of the grader's traceback
+        trace = next((t["output"] for t in results["tests"] if t["name"] == "0.0 traceback"), "")
+        loading = next((line for line in reversed(trace.strip().splitlines()) if line.strip()), "unknown error")
     return {"submission": entry.id,
             "names": "; ".join(s["name"] for s in entry.submitters),
             "sids": "; ".join(s["sid"] for s in entry.submitters),
@@ -148,8 +167,11 @@ def write_outputs(outdir, entries, all_results):
         writer.writeheader()
         writer.writerows(rows)
     checks = catalog()
-    (outdir / "summary.md").write_text(summary_markdown(list(all_results.values()), checks), encoding="utf-8")
-    plot(outdir, list(all_results.values()), checks)
+    try:  # the gradebook is written; a failure in the class report must not lose it
+        (outdir / "summary.md").write_text(summary_markdown(list(all_results.values()), checks), encoding="utf-8")
+        plot(outdir, list(all_results.values()), checks)
+    except Exception as exc:
+        print(f"warning: the class summary or plots could not be written: {exc!r}")
     return rows
 
 
@@ -209,7 +231,8 @@ def _done(student_dir):
 
 
 def main(directory, outdir, *, jobs=None, seed=None, force=False, lang="en", executor="local", scheduler=None,
-         limits=None, progress=True):
+         limits=None, progress=True, grade=grade_entry):
+    """Grade every submission in directory; `grade` is grade_entry (tests pass one that fails)."""
     from .grade import new_seed
     set_lang(lang)
     outdir = Path(outdir)
@@ -227,6 +250,9 @@ def main(directory, outdir, *, jobs=None, seed=None, force=False, lang="en", exe
         else:
             todo.append(e)
     jobs = jobs or default_jobs()
+    if limits is not None and limits.user and os.geteuid() == 0:
+        from .sandbox import ensure_sandbox_users
+        ensure_sandbox_users(limits.user, jobs)  # one uid per concurrent run: none can touch another's
     started = time.monotonic()
 
     def save(entry, results):
@@ -245,24 +271,38 @@ def main(directory, outdir, *, jobs=None, seed=None, force=False, lang="en", exe
             from distributed import Client, as_completed as dask_completed
             client = Client(scheduler) if scheduler else Client(processes=True, n_workers=jobs, threads_per_worker=1)
             try:
-                futures = {client.submit(grade_entry, e.files, seed, lang, limits, key=f"hw8-{e.id}-{seed}",
+                futures = {client.submit(grade, e.files, seed, lang, limits, key=f"hw8-{e.id}-{seed}",
                                          pure=False): e for e in todo}
                 for fut in dask_completed(futures):
-                    save(futures[fut], fut.result())
+                    try:
+                        results = fut.result()
+                    except Exception as exc:  # a worker died or the task failed: a row marked "grader error"
+                        results = _failure(exc, seed)
+                    save(futures[fut], results)
                     bar.advance(task)
             finally:
                 client.close()
         else:
+            retry = []
             with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(grade_entry, e.files, seed, lang, limits): e for e in todo}
+                futures = {pool.submit(grade, e.files, seed, lang, limits): e for e in todo}
                 for fut in as_completed(futures):
                     entry = futures[fut]
                     try:
                         save(entry, fut.result())
-                    except Exception as exc:  # a worker died: this student gets a failure entry, the batch goes on
-                        from .report import make_failure_results
-                        save(entry, make_failure_results(repr(exc), seed, time.monotonic()))
-                    bar.advance(task)
+                        bar.advance(task)
+                    except BrokenProcessPool:  # a worker died and took the pool's other tasks with it
+                        retry.append(entry)
+                    except Exception as exc:
+                        save(entry, _failure(exc, seed))
+                        bar.advance(task)
+            for entry in retry:  # each alone, so that the one who killed its worker harms no one else
+                with ProcessPoolExecutor(max_workers=1) as pool:
+                    try:
+                        save(entry, pool.submit(grade, entry.files, seed, lang, limits).result())
+                    except Exception as exc:
+                        save(entry, _failure(exc, seed))
+                bar.advance(task)
     rows = write_outputs(outdir, entries, all_results)
     print(str(_(f"Graded {len(todo)} submissions ({len(entries) - len(todo)} already done) in "
                 f"{time.monotonic() - started:.0f} s with {jobs} jobs; {len(rows)} gradebook rows in {outdir}.",

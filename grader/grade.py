@@ -11,6 +11,7 @@ from .loader import LoadError, load
 from .probes import plan
 from .run import Run
 from .sandbox import Limits, Sandbox
+from .timeouts import calibrate
 
 API_NAMES = ["srn_forward", "srn_forward_tanh", "build_rnncell", "run_rnncell", "build_rnn", "run_rnn", "int2binary",
              "binary2int", "binary_adder_forward", "binary_adder_gradients", "train_binary_adder", "add_binary",
@@ -35,6 +36,7 @@ def grade(path, *, seed=None, visible_only=False, limits=None, points=None):
     except LoadError as exc:
         load_error = exc.msg
     if load_error is None:
+        calibrate(probes)
         report = Sandbox([c.source for c in submission.cells], probes, API_NAMES, limits or Limits(),
                          labels=[c.label for c in submission.cells]).run()
     run = Run(probes, report, load_error, visible_only, seed)

@@ -58,6 +58,67 @@ def measure(cmd, env=None):
     return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak / 2 ** 20}
 
 
+GRADE_ONE = """
+import json, sys
+sys.path.insert(0, {root!r})
+from grader.grade import grade
+from grader.sandbox import Limits
+from grader.i18n import set_lang
+set_lang("en")
+results, run = grade({path!r}, seed=0, limits=Limits(memory_bytes=int({gib} * 2 ** 30)))
+print(json.dumps({{"score": results["score"], "vm_peak_kb": run.report.child_vm_peak_kb,
+                  "restarts": run.report.restarts}}))
+"""
+
+HEADER_IMPORTS = "import matplotlib.pyplot as plt\nfrom tqdm import tqdm\n"
+HANG = ("import signal as _signal\n_signal.signal(_signal.SIGTERM, _signal.SIG_IGN)\n\n\n"
+        "def binary_adder_forward(weights, a, b, width=8):\n    while True:\n        pass\n")
+
+
+def grade_one(path, gib=0.8):
+    """Grade in a fresh process under Gradescope's cap; the child's peak address space and the wall time."""
+    start = time.monotonic()
+    out = subprocess.run([sys.executable, "-c", GRADE_ONE.format(root=str(ROOT), path=str(path), gib=gib)],
+                         cwd=ROOT, capture_output=True, text=True, check=True)
+    return {**json.loads(out.stdout.strip().splitlines()[-1]), "wall_s": time.monotonic() - start}
+
+
+def slow_variants():
+    """Training the adder, 3000 iterations, one thread: correct variants against the reference."""
+    sys.path.insert(0, str(ROOT / "tests" / "variants"))
+    import torch
+    torch.set_num_threads(1)
+    import reference
+    import s4_homework_code
+    import s4_python_loops_train
+    times = {}
+    for name, train in (("reference", lambda: reference.train_binary_adder(iterations=3000)),
+                        ("homework code", lambda: s4_homework_code.train_binary_adder(iterations=3000)),
+                        ("python loops", lambda: s4_python_loops_train.train_naive(3000))):
+        start = time.perf_counter()
+        train()
+        times[name] = time.perf_counter() - start
+    return times
+
+
+def memory_and_hang(tmp):
+    """The child's peak address space under the 0.8 GiB cap, with and without plotting imports, and
+    the cost of one SIGTERM-immune hang in binary_adder_forward, beside a normal grade."""
+    import nbformat
+    nb = nbformat.read(ROOT / "examples" / "reference" / "hw8.ipynb", as_version=4)
+    plain = Path(tmp) / "plain.ipynb"
+    nbformat.write(nb, plain)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(HEADER_IMPORTS))
+    plots = Path(tmp) / "plots.ipynb"
+    nbformat.write(nb, plots)
+    del nb.cells[0]
+    nb.cells.append(nbformat.v4.new_code_cell(HANG))
+    hang = Path(tmp) / "hang.ipynb"
+    nbformat.write(nb, hang)
+    return {"example": grade_one(plain), "example + matplotlib.pyplot + tqdm": grade_one(plots),
+            "example + hang in binary_adder_forward": grade_one(hang)}
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         grade = measure([sys.executable, "-m", "grader", "grade", "examples/reference", "-o", f"{tmp}/r.json", "--seed", "0"])
@@ -70,9 +131,24 @@ def main():
           f"{grade['peak_rss_mb'] / bare['peak_rss_mb']:>14.2f}")
     print(f"score of the example: {score}")
     print(f"Gradescope (0.5 vCPU): CPU x 2 = {grade['cpu_s'] * 2:.0f} s of 600 s; peak RSS {grade['peak_rss_mb']:.0f} of 768 MB")
+    times = slow_variants()
+    print("\ntraining the adder (3000 iterations), correct variants side by side:")
+    for name, t in times.items():
+        print(f"  {name:<16}{t:>8.2f} s  {t / times['reference']:>5.2f}x the reference")
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = memory_and_hang(tmp)
+    cap_kb = 0.8 * 2 ** 20
+    print("\ngraded under Gradescope's cap (0.8 GiB of address space for the child):")
+    for name, r in runs.items():
+        peak = r["vm_peak_kb"]
+        margin = f"{peak / 1024:.0f} MiB, margin {(cap_kb - peak) / 1024:.0f} MiB" if peak else "peak unknown"
+        print(f"  {name:<42} score {r['score']:>6g}  wall {r['wall_s']:>6.1f} s  child VmPeak {margin}")
+    extra = runs["example + hang in binary_adder_forward"]["wall_s"] - runs["example"]["wall_s"]
+    print(f"one hang costs {extra:.0f} s of grading beyond a normal run")
     out = ROOT / "out"
     out.mkdir(exist_ok=True)
-    (out / "bench.json").write_text(json.dumps({"grade": grade, "bare": bare}, indent=1))
+    (out / "bench.json").write_text(json.dumps({"grade": grade, "bare": bare, "adder_variants_s": times,
+                                                "runs": runs}, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """make autograder: build dist/autograder.zip for Gradescope.
 
-Gradescope unpacks the zip into /autograder/source: setup.sh and run_autograder sit at the zip's
-root beside grader/, reference/ and the pinned requirements. Nothing is pip-installed from it, so
+Gradescope unpacks the zip into /autograder/source: setup.sh, its verify_image.py and run_autograder
+sit at the zip's root beside grader/, reference/ and the pinned requirements (one lock per Python). Nothing is pip-installed from it, so
 the sandbox user, who cannot read /autograder/source, cannot read the reference either.
 """
 import sys
@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INCLUDE = ["grader", "reference", "setup.py", "requirements.txt", "README.md"]
+INCLUDE = ["grader", "reference", "setup.py", "requirements.txt", "requirements", "README.md"]
 
 
 def files():
@@ -31,6 +31,7 @@ def build(out=ROOT / "dist" / "autograder.zip"):
             info.external_attr = 0o100755 << 16  # executable
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, (ROOT / "autograder" / name).read_bytes())
+        z.write(ROOT / "autograder" / "verify_image.py", "verify_image.py")
         for p in files():
             z.write(p, str(p.relative_to(ROOT)))
     return out

@@ -9,14 +9,17 @@ import re
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 import jsonschema
+import psutil
 import pytest
 
 from conftest import ROOT, reference_module_source
+from pythons import find_build, portable_python
 
 VENV = Path("/opt/hw8-venv-test")
 USER = "hw8student"
@@ -36,11 +39,9 @@ def _why_not():
 pytestmark = pytest.mark.skipif(_why_not() is not None, reason=str(_why_not()))
 
 
-@pytest.fixture(scope="module")
-def autograder(tmp_path_factory):
-    subprocess.run(["python", str(ROOT / "scripts" / "build_autograder.py"), str(tmp_path_factory.mktemp("dist") / "a.zip")],
-                   check=True, cwd=ROOT)
-    zpath = next(tmp_path_factory.getbasetemp().glob("dist*/a.zip"))
+def unpack_zip(tmp_path_factory):
+    zpath = tmp_path_factory.mktemp("dist") / "a.zip"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "build_autograder.py"), str(zpath)], check=True, cwd=ROOT)
     root = Path(tempfile.mkdtemp(prefix="hw8-ag-", dir="/tmp"))
     os.chmod(root, 0o755)
     with zipfile.ZipFile(zpath) as z:
@@ -50,23 +51,39 @@ def autograder(tmp_path_factory):
     for name in ("setup.sh", "run_autograder"):
         os.chmod(root / "source" / name, 0o755)
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
-    if not (VENV / "bin" / "python").exists():
-        env = dict(os.environ, HW8_VENV=str(VENV), HW8_TORCH_INDEX="", HW8_SANDBOX_USER=USER,
-                   PATH="/usr/bin:/bin:/usr/sbin:/sbin")
-        subprocess.run(["bash", str(root / "source" / "setup.sh")], check=True, env=env, capture_output=True)
+    return root
+
+
+def run_setup(root, venv, python=None):
+    """setup.sh as Gradescope runs it, but with pip's own index (the CPU index is out of reach here)."""
+    env = dict(os.environ, HW8_VENV=str(venv), HW8_TORCH_INDEX="", HW8_SANDBOX_USER=USER,
+               PATH="/usr/bin:/bin:/usr/sbin:/sbin")
+    if python:
+        env["HW8_SYSTEM_PYTHON"] = str(python)
+    return subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def autograder(tmp_path_factory):
+    root = unpack_zip(tmp_path_factory)
+    setup = run_setup(root, VENV)
+    assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+    assert "image verified" in setup.stdout, setup.stdout[-2000:]
     yield root
     shutil.rmtree(root, ignore_errors=True)
 
 
-def run_autograder(root, files, extra=""):
+def run_autograder(root, files, extra="", venv=VENV, memory_gib=None):
     sub = root / "submission"
     shutil.rmtree(sub, ignore_errors=True)
     shutil.rmtree(root / "results", ignore_errors=True)
     sub.mkdir()
     for name, text in files.items():
         (sub / name).write_text(text)
-    env = dict(os.environ, AUTOGRADER_ROOT=str(root), HW8_VENV=str(VENV), HW8_SANDBOX_USER=USER,
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), HW8_VENV=str(venv), HW8_SANDBOX_USER=USER,
                HW8_EXTRA_ARGS=f"--seed 7 {extra}")
+    if memory_gib:
+        env["HW8_MEMORY_GIB"] = str(memory_gib)
     subprocess.run([str(root / "run_autograder")], check=True, env=env, timeout=900)
     results = json.loads((root / "results" / "results.json").read_text())
     schema = json.loads((ROOT / "grader" / "results.schema.json").read_text())
@@ -138,3 +155,85 @@ def test_a_grader_that_cannot_start_still_leaves_results(autograder, tmp_path):
     subprocess.run([str(autograder / "run_autograder")], check=True, env=env)
     results = json.loads((autograder / "results" / "results.json").read_text())
     assert results["tests"][0]["name"] == "0.0 Autograder failed"
+
+
+# ---------------------------------------------------------------- the zip on Gradescope's Python
+# Gradescope's Ubuntu 22.04 has python3 3.10 (24.04: 3.12). pyenv's builds stand in for them, copied
+# where the sandbox user can run them (tests/pythons.py). On these Pythons pip's torch==2.13.0 is the
+# CUDA build (Gradescope's setup.sh takes the CPU build from PyTorch's index, unreachable here), and
+# that build's `import torch` alone maps 3.2 GB of address space (measured: VmPeak 3,203,832 kB), so
+# the child's cap is raised for it. The 0.8 GiB cap with the CPU build is tested above and in make bench.
+CUDA_BUILD_MEMORY_GIB = 5
+ZIP_PYTHONS = os.environ.get("HW8_ZIP_PYTHONS", "3.10 3.12").split()
+DAEMON = """
+
+def srn_forward_tanh(inputs, W_xh, W_hh, W_hy, h0=None):
+    import os
+    if os.fork() == 0:  # a daemon with no token, no session and no ancestor in common, holding the pipe
+        os.setsid()
+        if os.fork() == 0:
+            os.execve("/bin/sleep", ["sleep", "604"], {})
+        os._exit(0)
+    os._exit(3)
+"""
+
+
+@pytest.fixture(scope="module", params=ZIP_PYTHONS)
+def autograder_on(request, tmp_path_factory):
+    minor = int(request.param.split(".")[1])
+    python, why = portable_python(minor)
+    if python is None:
+        pytest.skip(f"Python {request.param}: {why}")
+    root = unpack_zip(tmp_path_factory)
+    venv = Path(f"/opt/hw8-venv-test-py{request.param}")
+    setup = run_setup(root, venv, python)
+    assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+    assert f"runs Python {request.param}." in setup.stdout, setup.stdout[-2000:]
+    assert "image verified" in setup.stdout and "closed to hw8student" in setup.stdout, setup.stdout[-2000:]
+    yield root, venv
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_zip_grades_the_example_notebook_in_full(autograder_on):
+    root, venv = autograder_on
+    nb = (ROOT / "examples" / "reference" / "hw8.ipynb").read_text()
+    results = run_autograder(root, {"hw8.ipynb": nb}, venv=venv, memory_gib=CUDA_BUILD_MEMORY_GIB)
+    assert results["score"] == 100, [t for t in results["tests"] if t["status"] == "failed"]
+
+
+def _processes_of(user):
+    uid = __import__("pwd").getpwnam(user).pw_uid
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if uid in p.uids():
+                found.append(p.cmdline())
+        except psutil.Error:
+            pass
+    return found
+
+
+def test_zip_leaves_no_process_of_the_sandbox_user(autograder_on):
+    root, venv = autograder_on
+    results = run_autograder(root, {"hw8.py": reference_module_source() + DAEMON}, venv=venv,
+                             memory_gib=CUDA_BUILD_MEMORY_GIB)
+    sections = results["extra_data"]["sections"]
+    assert sections["2"] == 0 and results["score"] == 90, sections
+    assert "ended the whole Python process" in next(t["output"] for t in results["tests"] if t["number"] == "2.1")
+    assert _processes_of(USER) == []
+
+
+def test_setup_fails_loudly_when_the_sandbox_user_cannot_run_python(tmp_path_factory):
+    """An interpreter under root's private home: the image must not build, and must say why."""
+    build = find_build(10)
+    if build is None or not str(build).startswith("/root/"):
+        pytest.skip("needs pyenv's Python 3.10 under /root, a directory the sandbox user cannot enter")
+    root = unpack_zip(tmp_path_factory)
+    try:
+        setup = run_setup(root, Path("/opt/hw8-venv-test-private"), build / "bin" / "python3.10")
+        assert setup.returncode != 0
+        assert "hw8student cannot execute /opt/hw8-venv-test-private/bin/python" in setup.stderr, setup.stderr[-2000:]
+        assert "lives under a private directory (/root, mode 0700" in setup.stderr, setup.stderr[-2000:]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree("/opt/hw8-venv-test-private", ignore_errors=True)

@@ -132,3 +132,46 @@ def test_dask_executor_on_a_local_cluster(tmp_path):
     strip = lambda p: json.dumps({k: v for k, v in json.loads(p.read_text()).items() if k != "execution_time"}, sort_keys=True)
     for sub in ("submission_101", "submission_102"):
         assert strip(out / "students" / sub / "results.json") == strip(local / "students" / sub / "results.json")
+
+
+def grade_or_fail(files, seed, lang, limits):
+    """A grader with a bug for two students: one raises, one kills its worker process outright."""
+    from grader.batch import grade_entry
+    source = b"".join(files.values())
+    if b"RAISE-IN-GRADER" in source:
+        raise RuntimeError("simulated grader bug")
+    if b"KILL-THE-WORKER" in source:
+        import os
+        os._exit(7)
+    return grade_entry(files, seed, lang, limits)
+
+
+@pytest.mark.parametrize("executor", ["local", "dask"])
+def test_a_grader_error_costs_one_row_not_the_batch(tmp_path, executor):
+    class_dir = tmp_path / "class"
+    class_dir.mkdir()
+    for name in ("amy", "ben", "cat"):
+        (class_dir / f"{name}.py").write_text(SECTION1_ONLY)
+    (class_dir / "raiser.py").write_text(SECTION1_ONLY + "\n# RAISE-IN-GRADER\n")
+    if executor == "local":
+        (class_dir / "killer.py").write_text(SECTION1_ONLY + "\n# KILL-THE-WORKER\n")
+    out = tmp_path / "out"
+    kwargs = {}
+    if executor == "dask":
+        distributed = pytest.importorskip("distributed")
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+        kwargs = {"executor": "dask", "scheduler": cluster.scheduler_address}
+    try:
+        assert batch_main(class_dir, out, jobs=2, seed=4, limits=LIMITS, progress=False, grade=grade_or_fail,
+                          **kwargs) == 0
+    finally:
+        if executor == "dask":
+            cluster.close()
+    rows = {r["submission"]: r for r in _rows(out)}
+    for name in ("amy", "ben", "cat"):
+        assert rows[name]["status"] == "graded" and float(rows[name]["section_1"]) == 10, rows[name]
+    assert rows["raiser"]["status"] == "grader error" and "simulated grader bug" in rows["raiser"]["error"]
+    if executor == "local":
+        assert rows["killer"]["status"] == "grader error", rows["killer"]
+        assert "process" in rows["killer"]["error"].lower(), rows["killer"]
+    assert (out / "summary.md").exists() and (out / "students" / "raiser" / "feedback.md").exists()

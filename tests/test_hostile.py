@@ -35,7 +35,7 @@ BESIDE = {
 
 def _sleepers():
     return [p.pid for p in psutil.process_iter(["cmdline"])
-            if (p.info["cmdline"] or [""])[0] == "sleep" and (p.info["cmdline"] or [""])[-1] in ("600", "601", "602")]
+            if (p.info["cmdline"] or [""])[0] == "sleep" and (p.info["cmdline"] or [""])[-1] in ("600", "601", "602", "603")]
 
 
 def grade_case(tmp_path, files, schema):
