@@ -42,6 +42,7 @@ _json_dumps, _json_loads = json.dumps, json.loads
 _TRACKED = ("builtins", "io", "os", "posixpath", "json", "json.encoder", "json.decoder", "time", "traceback",
             "linecache", "inspect", "numpy", "sys")
 _MISSING = object()
+_RESULTS = {}  # probe id -> what the submission returned, in this child
 _SNAPSHOT = []
 
 
@@ -224,6 +225,12 @@ def _decode_arg(spec, arrays, ns):
         return tuple(_decode_arg(s, arrays, ns) for s in spec["items"])
     if t == "dict":
         return {k: _decode_arg(s, arrays, ns) for k, s in spec["items"].items()}
+    if t == "result_of":
+        if spec["probe"] not in _RESULTS:
+            raise RuntimeError(f"this check needs the result of an earlier call ({spec['probe']}), which did not "
+                               f"finish in this run")
+        value = _RESULTS[spec["probe"]]
+        return value if spec.get("index") is None else value[spec["index"]]
     if t in ("torch_module", "student_module"):
         import torch
         if t == "torch_module":
@@ -361,6 +368,7 @@ def answer_probe(probe, arrays, ns, catch=BaseException):
         if probe.get("seed") is not None:
             _seed_everything(probe["seed"])
         result = fn(*args, **kwargs)
+        _RESULTS[probe["id"]] = result  # a later probe may take it (ResultOf), e.g. a trained model
         with _Pristine():
             answer["result"] = enc.encode(result)
             answer["args_after"] = [enc.encode(a) for a in args]

@@ -1,8 +1,9 @@
 """Find a submission and turn it into a list of code cells, without running any of it.
 
-A notebook's code cells become cells, with IPython magics and `!` shell lines neutralised by
-IPython's own input transformer. A .py module is cut at its top-level statements, so a broken
-statement costs only itself.
+A notebook's code cells are cut at their top-level statements, as a .py module is, so that a
+broken or hanging statement costs only itself. A Python cell magic (%%time, %%capture ...) runs its
+body, `%time stmt` runs stmt, and other magics and `!` shell lines are neutralised by IPython's own
+input transformer.
 """
 import ast
 import json
@@ -23,8 +24,16 @@ class LoadError(Exception):
 
 @dataclass
 class Cell:
-    label: str  # "cell 3" or "line 12"
+    label: str  # "cell 3" or "line 12": what tracebacks and reports call it
     source: str
+    line: int = None  # for a statement of a notebook cell: its first line in the cell
+
+
+# Cell magics whose body is Python that Jupyter runs in the notebook's namespace: the body runs once.
+PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+# Line magics that run the statement written after them: the statement runs once.
+PYTHON_LINE_MAGICS = {"time", "timeit", "prun"}
+_LINE_MAGIC = re.compile(r"^%(\w+)[ \t]+(.*)$")
 
 
 @dataclass
@@ -33,6 +42,7 @@ class Submission:
     kind: str  # "ipynb" | "py"
     cells: list = field(default_factory=list)
     notes: list = field(default_factory=list)  # Msg
+    code_cells: int = 0  # as the student counts them: a notebook's code cells, a module's statements
 
 
 def find_submission(path):
@@ -98,6 +108,44 @@ def neutralise_magics(source):
         return source
 
 
+def _strip_line_magic(line):
+    """`%time x = f()` -> `x = f()`, options of %timeit dropped (`-n 10`, `-r1`, `-q` ...)."""
+    m = _LINE_MAGIC.match(line)
+    if not m or m.group(1) not in PYTHON_LINE_MAGICS:
+        return line
+    words = m.group(2).split(" ")
+    while words and words[0].startswith("-"):
+        flag = words.pop(0)
+        if flag in ("-n", "-r", "-p") and words and words[0].isdigit():
+            words.pop(0)
+    return " ".join(words)
+
+
+def python_of_cell(source, label, notes):
+    """The Python a cell runs once: a Python cell magic's body, statement magics unwrapped; None when
+    the cell is another language (%%bash, %%html, %%writefile ...)."""
+    lines = source.split("\n")
+    first = lines[0].strip() if lines else ""
+    if first.startswith("%%"):
+        magic = first[2:].split()[0] if first[2:].split() else ""
+        if magic not in PYTHON_CELL_MAGICS:
+            notes.append(_(f"{label} starts with %%{magic}: it is not Python, so it was not run.",
+                           f"{label} 以 %%{magic} 开头：不是 Python 代码，未运行。"))
+            return None
+        lines = [""] + lines[1:]  # keep line numbers
+    return neutralise_magics("\n".join(_strip_line_magic(line) for line in lines))
+
+
+def split_statements(source, label):
+    """A cell as its top-level statements, so that one failing or hanging statement costs only itself.
+    A cell that does not parse stays whole: it fails once, with its SyntaxError."""
+    try:
+        chunks = _chunks_by_ast(source)
+    except SyntaxError:
+        return [Cell(label, source)]
+    return [Cell(label, c.source, int(c.label.split()[1])) for c in chunks] or [Cell(label, source)]
+
+
 def read_notebook(path, text, notes):
     try:
         raw = json.loads(text)
@@ -116,17 +164,20 @@ def read_notebook(path, text, notes):
         raise LoadError(_(f"{path.name} could not be read as a notebook: {exc}", f"无法读取 notebook {path.name}：{exc}")) from None
     if major == 3:
         notes.append(_("The notebook was in the old format 3 and was upgraded to 4.", "notebook 为旧的格式 3，已升级为格式 4。"))
-    cells = []
+    cells, code_cells = [], 0
     for i, cell in enumerate(nb.get("cells", [])):
         if cell.get("cell_type") != "code":
             continue
+        code_cells += 1
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(source)
-        cells.append(Cell(f"cell {i + 1}", neutralise_magics(source)))
-    if not cells:
+        python = python_of_cell(source, f"cell {i + 1}", notes)
+        if python is not None:
+            cells += split_statements(python, f"cell {i + 1}")
+    if not code_cells:
         notes.append(_("The notebook has no code cells.", "notebook 中没有代码单元格。"))
-    return cells
+    return cells, code_cells
 
 
 def _chunks_by_ast(text):
@@ -165,12 +216,12 @@ def load(path):
         raise LoadError(_(f"{path.name} is empty.", f"{path.name} 是空文件。"))
     text = _decode(data, path.name, notes)
     if path.suffix == ".ipynb":
-        cells = read_notebook(path, text, notes)
-        return Submission(path, "ipynb", cells, notes)
+        cells, code_cells = read_notebook(path, text, notes)
+        return Submission(path, "ipynb", cells, notes, code_cells)
     try:
         cells = _chunks_by_ast(text)
     except SyntaxError as exc:
         notes.append(_(f"{path.name} has a syntax error at line {exc.lineno}: {exc.msg}. The rest is graded statement by statement.",
                        f"{path.name} 第 {exc.lineno} 行有语法错误：{exc.msg}。其余部分逐条语句评分。"))
         cells = _chunks_by_lines(text)
-    return Submission(path, "py", cells, notes)
+    return Submission(path, "py", cells, notes, len(cells))

@@ -102,27 +102,38 @@ def make_loading_report(submission, report, load_error):
     if load_error is not None:
         lines.append(str(_("Your submission could not be loaded: ", "无法加载你的提交：") + load_error))
         return make_info_test("0.1", str(_("Loading report", "加载报告")), "\n".join(lines))
-    lines.append(str(_(f"Graded {submission.path.name}: {len(submission.cells)} code cells.",
-                       f"已评分 {submission.path.name}：{len(submission.cells)} 个代码单元格。")))
+    unit = "code cells" if submission.kind == "ipynb" else "top-level statements"
+    unit_zh = "个代码单元格" if submission.kind == "ipynb" else "条顶层语句"
+    lines.append(str(_(f"Graded {submission.path.name}: {submission.code_cells} {unit}.",
+                       f"已评分 {submission.path.name}：{submission.code_cells} {unit_zh}。")))
     for note in submission.notes:
         lines.append("• " + str(note))
-    labels = {i: c.label for i, c in enumerate(submission.cells)}
     for index in sorted(report.cells):
         cell = report.cells[index]
         if cell.status == "ok":
             continue
-        label = labels.get(index, f"cell {index + 1}")
+        unit = submission.cells[index] if index < len(submission.cells) else None
+        label = unit.label if unit else f"cell {index + 1}"
+        if unit is not None and unit.line is not None:
+            label = f"{label}, line {unit.line}"
         if cell.status == "timeout":
-            lines.append(str(_(f"• {label} did not finish within the time limit; it was stopped and skipped.",
-                               f"• {label} 超时未结束，已被中止并跳过。")))
+            lines.append(str(_(f"• {label} did not finish within the time limit; it was stopped and skipped "
+                               f"(the statements before it were kept, those after it still ran).",
+                               f"• {label} 超时未结束，已被中止并跳过（之前的语句保留，之后的语句照常运行）。")))
         elif cell.status == "crashed":
             msg = (cell.error or {}).get("message", "")
             lines.append(str(_(f"• {label} ended the Python process ({msg}); it was skipped.",
                                f"• {label} 结束了 Python 进程（{msg}），已跳过。")))
         else:
             err = cell.error or {}
-            lines.append(str(_(f"• {label} raised {err.get('message', '')[:500]}",
-                               f"• {label} 抛出异常 {err.get('message', '')[:500]}")))
+            msg = err.get("message", "")[:500]
+            if err.get("type") == "ModuleNotFoundError":
+                lines.append(str(_(f"• {label} was skipped: {msg.split(': ', 1)[-1]}: it is not installed for grading. "
+                                   f"The statements after it still ran.",
+                                   f"• {label} 已跳过：{msg.split(': ', 1)[-1]}：评分环境中没有安装该模块。其后的语句照常运行。")))
+            else:
+                lines.append(str(_(f"• {label} raised {msg}; it was skipped, the statements after it still ran.",
+                                   f"• {label} 抛出异常 {msg}；已跳过，其后的语句照常运行。")))
     if report.early_exit:
         lines.append(str(_(f"• The Python process {report.early_exit} outside any cell.", f"• Python 进程在单元格之外{report.early_exit}。")))
     if report.stray_processes_killed:

@@ -31,6 +31,14 @@ class StudentModule:
 
 
 @dataclass
+class ResultOf:
+    """An argument the child takes from an earlier probe's result in the same run (index None: all of it),
+    e.g. the model that the submission's own training returned."""
+    probe: str
+    index: int = None
+
+
+@dataclass
 class TensorValue:
     """A torch tensor the submission returned."""
     array: np.ndarray
@@ -76,6 +84,8 @@ def to_spec(value, arrays):
         return {"t": "torch_module" if isinstance(value, TorchModule) else "student_module",
                 "cls": value.cls, "kwargs": value.kwargs,
                 "state": {k: put(np.asarray(v, dtype=np.float32)) for k, v in value.state.items()}}
+    if isinstance(value, ResultOf):
+        return {"t": "result_of", "probe": value.probe, "index": value.index}
     if isinstance(value, tuple):
         return {"t": "tuple", "items": [to_spec(v, arrays) for v in value]}
     if isinstance(value, list) and any(isinstance(v, (np.ndarray, Tensor)) for v in value):

@@ -11,7 +11,7 @@ from grader.sandbox import Limits
 
 from conftest import ROOT, mutate, reference_module_source
 
-LIMITS = Limits(cell_timeout=15.0, total_timeout=200.0, timeout_scale=0.3, memory_bytes=2 * 2 ** 30)
+LIMITS = Limits(cell_timeout=15.0, total_timeout=200.0, memory_bytes=2 * 2 ** 30)  # probe limits as calibrated
 BUGGY = mutate(reference_module_source(), "h = W_xh @ inputs[t] + W_hh @ h  # (hidden,)", "h = W_xh @ inputs[t] + h")
 HOSTILE = "import time\ntime.sleep(10**6)\n"
 SECTION1_ONLY = (ROOT / "reference" / "s1_srn.py").read_text()

@@ -62,13 +62,24 @@ def test_v3_notebook_is_upgraded(tmp_path):
 
 
 def test_magics_and_shell_lines_are_neutralised(tmp_path):
-    (tmp_path / "hw8.ipynb").write_text(_nb(["%matplotlib inline\n!pip install torch\nx = 1", "%%time\ny = 2"]))
+    (tmp_path / "hw8.ipynb").write_text(_nb(["%matplotlib inline\n!pip install torch\nx = 1", "%%time\ny = 2",
+                                             "%%bash\necho hi", "%timeit -n 10 -r1 z = 3\n%time w = 4"]))
     sub = load(tmp_path)
-    assert "get_ipython().run_line_magic('matplotlib', 'inline')" in sub.cells[0].source
-    assert "get_ipython().system('pip install torch')" in sub.cells[0].source
-    assert "run_cell_magic" in sub.cells[1].source
+    sources = [c.source.strip() for c in sub.cells]
+    assert sources == ["get_ipython().run_line_magic('matplotlib', 'inline')", "get_ipython().system('pip install torch')",
+                       "x = 1", "y = 2", "z = 3", "w = 4"]
+    assert [(c.label, c.line) for c in sub.cells] == [("cell 1", 1), ("cell 1", 2), ("cell 1", 3), ("cell 2", 2),
+                                                      ("cell 4", 1), ("cell 4", 2)]
+    assert any("%%bash: it is not Python" in str(n) for n in sub.notes)
+    assert sub.code_cells == 4
     for cell in sub.cells:
         compile(cell.source, "x", "exec")
+
+
+def test_a_cell_that_does_not_parse_stays_whole(tmp_path):
+    (tmp_path / "hw8.ipynb").write_text(_nb(["a = 1\ndef f(:\n    pass\nb = 2"]))
+    sub = load(tmp_path)
+    assert len(sub.cells) == 1 and sub.cells[0].line is None
 
 
 def test_bom_crlf_and_gb18030(tmp_path):

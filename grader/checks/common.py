@@ -110,27 +110,54 @@ def expect_unmodified(run, pid):
                  f"{name} 修改了参数 {k}；函数不得修改输入。")
 
 
-def generalizes(run, check, pids):
-    """Gate for the homework-number checks: the same function must also pass a randomized probe.
+def _equal(a, b):
+    """Structural equality of two decoded answers (arrays by shape and value, modules by config and state)."""
+    if isinstance(a, TensorValue) and isinstance(b, TensorValue):
+        return a.dtype == b.dtype and _equal(a.array, b.array)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                and np.array_equal(a, b, equal_nan=True))
+    if isinstance(a, ModuleValue) and isinstance(b, ModuleValue):
+        return a.cls == b.cls and a.config == b.config and _equal(a.state, b.state) and _equal(a.children, b.children)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
 
-    Returns None when the hidden probes were not run (a local `check`), else True or False.
-    """
+
+def follows_inputs(run, pids):
+    """The anti-hard-coding rule: False when a function gives one and the same answer to probes whose
+    right answers differ, i.e. it returns constants. Decided by the answers alone, so every seed
+    gives the same verdict; None when it cannot be decided (a local `check`, or under two answers)."""
     if not run.has_hidden() or not pids:
         return None
-    return any(passes(check, run, pid) for pid in pids)
+    answers, wanted = [], []
+    for pid in pids:
+        record = run.report.answers.get(pid) if run.report is not None else None
+        if record is None or record.status != "ok":
+            continue
+        answers.append(record.value)
+        wanted.append(to_numpy(expected(run.probe(pid))))
+    if len(answers) < 2:
+        return None
+    same = all(_equal(answers[0], a) for a in answers[1:])
+    return not (same and not all(_equal(wanted[0], w) for w in wanted[1:]))
 
 
-def require_generalizes(run, check, pids, fn):
-    if generalizes(run, check, pids) is False:
-        fail(f"{fn} reproduces the homework's numbers, but none of its results on the randomized inputs is right "
-             f"(see the randomized check of this section), so these points are withheld too. The homework's all-ones "
-             f"weights hide some bugs, a transposed matrix for one; and fixed numbers earn nothing.",
-             f"{fn} 能复现作业中的数字，但在随机输入上的结果全都不对（见本节的随机检查），因此这一项也不给分。"
-             f"作业的全 1 权重会掩盖一些错误（例如矩阵转置）；返回固定的数字不得分。")
+def require_follows_inputs(run, pids, fn):
+    if follows_inputs(run, pids) is False:
+        fail(f"{fn} gives the same answer whatever its inputs (see the randomized checks of this section), so the "
+             f"homework's numbers are not credited: fixed numbers earn nothing.",
+             f"{fn} 无论输入如何都给出相同的结果（见本节的随机检查），因此不计作业数字的分数：返回固定的数字不得分。")
 
 
 def all_pass(run, check, pids):
-    """Run check on every probe; the first failure names its probe's sizes."""
+    """Run check on every probe; the first failure names its probe's sizes. No probe is a failure:
+    a check with nothing to check must not pass (a renamed probe id would silently turn it off)."""
+    if not pids:
+        fail("No probe was run for this check (a grader error; please tell the course staff).",
+             "此项检查没有运行任何测试（评分器错误，请告知助教）。")
     for pid in pids:
         try:
             check(run, pid)
@@ -151,7 +178,7 @@ def _sizes(p):
 
 
 __all__ = ["CheckFailed", "all_pass", "describe", "expect_array", "expect_close", "expect_tensor", "expect_unmodified",
-           "expected", "fail", "generalizes", "require_generalizes", "same_value", "to_numpy", "unpack", "passes"]
+           "expected", "fail", "follows_inputs", "require_follows_inputs", "same_value", "to_numpy", "unpack", "passes"]
 
 
 def expect_module(value, torch_cls, name, config=None):
@@ -174,12 +201,13 @@ def load_state(model, value, name):
     import torch
     state = value.state
     want = model.state_dict()
+    # Entries beyond the homework's (a buffer, an unused layer) are the student's business; the
+    # homework's own parameters must all be there, under the homework's names.
     missing = sorted(set(want) - set(state))
-    extra = sorted(set(state) - set(want))
-    if missing or extra:
-        fail(f"{name}'s parameters do not match the homework's model: missing {missing or 'none'}, unexpected "
-             f"{extra or 'none'}. Keep the attribute names of the homework (e.g. emb, rnn, fc).",
-             f"{name} 的参数与作业模型不一致：缺少 {missing or '无'}，多出 {extra or '无'}。请保持作业中的属性名（如 emb、rnn、fc）。")
+    if missing:
+        fail(f"{name} lacks the homework model's parameters {missing}. Keep the attribute names of the homework "
+             f"(e.g. emb, rnn, fc).",
+             f"{name} 缺少作业模型的参数 {missing}。请保持作业中的属性名（如 emb、rnn、fc）。")
     loaded = {}
     for key, tensor in want.items():
         got = state[key]
@@ -194,10 +222,17 @@ def load_state(model, value, name):
 
 
 def check_logits(run, pid, tol_key, name):
-    """A model's forward pass on the grader's weights against the reference's."""
+    """A model's forward pass on the grader's weights against the reference's.
+
+    Logits are equal up to an additive constant per row: softmax, argmax and cross-entropy cannot tell
+    them apart, so a forward that returns log_softmax (logits minus their logsumexp) is as right. Both
+    sides are compared after subtracting each row's mean.
+    """
     want = to_numpy(expected(run.probe(pid)))
     logits = expect_tensor(run.answer(pid), name, want.shape)
-    expect_close(logits, want, run.tol(tol_key), "logits", " (with the grader's weights)", "（使用评分器给出的权重）")
+    centre = lambda a: np.asarray(a, np.float64) - np.asarray(a, np.float64).mean(axis=-1, keepdims=True)
+    expect_close(centre(logits), centre(want), run.tol(tol_key), "logits (each row less its mean)",
+                 " (with the grader's weights)", "（使用评分器给出的权重）")
 
 
 def check_text_answer(run, pid, call):
@@ -209,3 +244,28 @@ def check_text_answer(run, pid, call):
 
 
 __all__ += ["check_logits", "check_text_answer", "expect_module", "load_state"]
+
+
+def require_real_training(run, section, fn, untrained):
+    """Training must happen: with a tiny budget the result is untrained, and two seeds give two results.
+
+    `untrained(answer)` returns (True, "") when the answer is untrained, else (False, what it achieved).
+    Returning stored parameters, or ignoring the budget or the seed, fails here.
+    """
+    from .. import probe_ids as P
+    tiny, other = run.probe(P.tiny(section)), run.probe(P.tiny_other_seed(section))
+    call = f"{fn}({', '.join(f'{k}={v}' for k, v in tiny.kwargs.items())})"
+    a, b = run.answer(tiny.id), run.answer(other.id)
+    ok, what = untrained(a)
+    if not ok:
+        fail(f"{call} already gives a trained result ({what}), though the reference is untrained at so small a budget: "
+             f"training must run for the budget it is given, from its seed, not return stored results.",
+             f"{call} 已给出训练好的结果（{what}），而参考实现在如此小的预算下并未训练好：训练必须按给定的预算、"
+             f"从给定的种子进行，不能返回保存好的结果。")
+    if _equal(a, b):
+        fail(f"{fn} gives the same result for seed={tiny.kwargs['seed']} and seed={other.kwargs['seed']}: "
+             f"it must use its seed.",
+             f"{fn} 在 seed={tiny.kwargs['seed']} 与 seed={other.kwargs['seed']} 时结果相同：必须使用传入的种子。")
+
+
+__all__ += ["require_real_training"]

@@ -1,7 +1,7 @@
 """Sections 1 and 2 share their checks: the NumPy SRN without and with tanh."""
 import numpy as np
 
-from .common import (all_pass, expect_array, expect_close, expect_unmodified, expected, fail, require_generalizes,
+from .common import (all_pass, expect_array, expect_close, expect_unmodified, expected, fail, require_follows_inputs,
                      unpack)
 
 HW_STATES = np.array([[2., 2.], [6., 6.], [16., 16.]])  # printed as state_t in section 1
@@ -35,18 +35,15 @@ def check_homework(run, section, fn):
     else:  # the printed state_t before steps 2 and 3; the last state follows from the same recurrence
         expect_close(states[:2], [[0.9640275800758169] * 2, [0.9992255445668126] * 2], HW_TOL, "states", ctx_en, ctx_zh)
     expect_close(outputs, HW_OUTPUTS[section], HW_TOL, "outputs", ctx_en, ctx_zh)
-    require_generalizes(run, check_random, run.ids(f"s{section}.rand"), fn)
+    require_follows_inputs(run, run.ids(f"s{section}.rand"), fn)
 
 
 def check_unmodified(run, section, fn):
     pids = [f"s{section}.hw"] + run.ids(f"s{section}.rand")
     for pid in pids:
         expect_unmodified(run, pid)
-    require_generalizes(run, check_random, run.ids(f"s{section}.rand"), fn)
+    require_follows_inputs(run, run.ids(f"s{section}.rand"), fn)  # a constant modifies nothing: no credit
 
 
 def check_all_random(run, section):
-    pids = run.ids(f"s{section}.rand")
-    if not pids:
-        fail("No randomized probes were run.", "没有运行随机测试。")
-    all_pass(run, check_random, pids)
+    all_pass(run, check_random, run.ids(f"s{section}.rand"))

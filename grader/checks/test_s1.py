@@ -14,7 +14,7 @@ def test_homework_numbers(run):
     srn.check_homework(run, 1, "srn_forward")
 
 
-@weight(5)
+@weight(6.5)
 @number("1.2")
 @visibility("after_published")
 @tags("numpy", "srn")
@@ -24,7 +24,7 @@ def test_random_probes(run):
     srn.check_all_random(run, 1)
 
 
-@weight(2)
+@weight(0.5)  # non-mutation: about 5% of the section, its own small check
 @number("1.3")
 @visibility("after_published")
 @tags("numpy", "srn")

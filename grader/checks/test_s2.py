@@ -14,7 +14,7 @@ def test_homework_numbers(run):
     srn.check_homework(run, 2, "srn_forward_tanh")
 
 
-@weight(5)
+@weight(6.5)
 @number("2.2")
 @visibility("after_published")
 @tags("numpy", "srn")
@@ -24,7 +24,7 @@ def test_random_probes(run):
     srn.check_all_random(run, 2)
 
 
-@weight(2)
+@weight(0.5)  # non-mutation: about 5% of the section, its own small check
 @number("2.3")
 @visibility("after_published")
 @tags("numpy", "srn")

@@ -3,10 +3,11 @@ import numpy as np
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
 from .common import (all_pass, expect_close, expect_module, expect_tensor, expect_unmodified, expected, fail,
-                     require_generalizes, to_numpy, unpack)
+                     require_follows_inputs, to_numpy, unpack)
 
 HW_OUTPUTS = np.array([1.9281, 1.9985, 2.0000])  # printed with 4 decimals: compared to within 5e-5
 HW_HIDDEN = np.array([0.9640, 0.9992])  # the printed hidden before steps 2 and 3
+HW_SEQ = [[[1.0, 1.0]], [[1.0, 1.0]], [[2.0, 2.0]]]  # the homework's seq, (T=3, batch=1, 2)
 
 
 def check_build(run, pid):
@@ -14,9 +15,11 @@ def check_build(run, pid):
     kind = "RNNCell" if p.fn == "build_rnncell" else "RNN"
     sizes = dict(zip(["input_size", "hidden_size", "output_size"], p.args or [2, 2, 2]))
     net, linear = unpack(run.answer(pid), [kind.lower(), "linear"], p.fn)
-    config = {"input_size": sizes["input_size"], "hidden_size": sizes["hidden_size"]}
+    # The homework's SRN: tanh, with biases (set to 0), one direction.
+    config = {"input_size": sizes["input_size"], "hidden_size": sizes["hidden_size"], "nonlinearity": "tanh",
+              "bias": True}
     if kind == "RNN":
-        config.update(num_layers=p.kwargs.get("num_layers", 1), batch_first=False)
+        config.update(num_layers=p.kwargs.get("num_layers", 1), batch_first=False, bidirectional=False)
     expect_module(net, kind, kind.lower(), config)
     expect_module(linear, "Linear", "linear", {"in_features": sizes["hidden_size"], "out_features": sizes["output_size"]})
     for owner, module in ((kind.lower(), net), ("linear", linear)):
@@ -28,6 +31,39 @@ def check_build(run, pid):
                 fail(f"{owner}.{key} should be all {want:g}, as in the homework.", f"{owner}.{key} 应全为 {want:g}（与作业一致）。")
     if not any(k.startswith("weight") for k in net.state):
         fail(f"{kind.lower()} has no weights.", f"{kind.lower()} 没有权重。")
+    if pid.endswith(".hw"):
+        run_built_on_homework(kind, net, linear)
+
+
+def run_built_on_homework(kind, net, linear):
+    """The modules the student built, run by the reference on the homework's sequence: 1.9281, 1.9985, 2.0000."""
+    import torch
+    import reference
+    seq = torch.tensor(HW_SEQ)  # (3, 1, 2)
+    with torch.no_grad():
+        built = materialise_module(kind, net)
+        lin = materialise_module("Linear", linear)
+        runner = reference.run_rnncell if kind == "RNNCell" else reference.run_rnn
+        _, outputs = runner(built, lin, seq)
+    expect_close(outputs.numpy()[:, 0, 0], HW_OUTPUTS, 5e-5, f"the built {kind}'s outputs[:, 0, 0]",
+                 " on the homework's sequence", "（作业的输入序列）")
+
+
+def materialise_module(kind, value):
+    """A torch module of the student's configuration and state (already checked to be of this kind)."""
+    import torch
+    cfg = value.config
+    if kind == "Linear":
+        module = torch.nn.Linear(cfg["in_features"], cfg["out_features"], bias="bias" in value.state)
+    elif kind == "RNNCell":
+        module = torch.nn.RNNCell(cfg["input_size"], cfg["hidden_size"], bias=cfg.get("bias", True),
+                                  nonlinearity=cfg.get("nonlinearity", "tanh"))
+    else:
+        module = torch.nn.RNN(cfg["input_size"], cfg["hidden_size"], num_layers=cfg.get("num_layers", 1),
+                              bias=cfg.get("bias", True), nonlinearity=cfg.get("nonlinearity", "tanh"),
+                              bidirectional=cfg.get("bidirectional", False))
+    module.load_state_dict({k: torch.from_numpy(np.asarray(v.array, np.float32).copy()) for k, v in value.state.items()})
+    return module
 
 
 def check_run(run, pid):
@@ -47,7 +83,7 @@ def check_homework_run(run, pid, fn):
     ctx = (" with the homework's sequence [[1,1]],[[1,1]],[[2,2]]", "（作业的输入序列）")
     expect_close(outputs[:, 0, 0], HW_OUTPUTS, 5e-5, "outputs[:, 0, 0]", *ctx)
     expect_close(hiddens[:2, 0, 0], HW_HIDDEN, 5e-5, "hiddens[:2, 0, 0]", *ctx)
-    require_generalizes(run, check_run, run.ids(f"s3.{'cell' if fn == 'run_rnncell' else 'rnn'}.rand"), fn)
+    require_follows_inputs(run, run.ids(f"s3.{'cell' if fn == 'run_rnncell' else 'rnn'}.rand"), fn)
 
 
 @weight(2)
@@ -59,8 +95,8 @@ def test_build_homework_sizes(run):
     build_rnncell() 与 build_rnn() 构造作业中的网络：权重为 1，偏置为 0"""
     check_build(run, "s3.build_cell.hw")
     check_build(run, "s3.build_rnn.hw")
-    require_generalizes(run, check_build, ["s3.build_cell.rand"], "build_rnncell")
-    require_generalizes(run, check_build, ["s3.build_rnn.rand"], "build_rnn")
+    require_follows_inputs(run, ["s3.build_cell.hw", "s3.build_cell.rand"], "build_rnncell")
+    require_follows_inputs(run, ["s3.build_rnn.hw", "s3.build_rnn.rand"], "build_rnn")
 
 
 @weight(2)
@@ -123,5 +159,5 @@ def test_arguments_unmodified(run):
     run_rnncell 与 run_rnn 不修改输入和 h0"""
     for pid in run.ids("s3.cell.") + run.ids("s3.rnn."):
         expect_unmodified(run, pid)
-    require_generalizes(run, check_run, run.ids("s3.cell.rand"), "run_rnncell")
-    require_generalizes(run, check_run, run.ids("s3.rnn.rand"), "run_rnn")
+    require_follows_inputs(run, run.ids("s3.cell.rand"), "run_rnncell")  # a constant modifies nothing: no credit
+    require_follows_inputs(run, run.ids("s3.rnn.rand"), "run_rnn")

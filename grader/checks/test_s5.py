@@ -7,11 +7,24 @@ from gradescope_utils.autograder_utils.decorators import number, tags, visibilit
 import reference
 from reference.s5_char_lm import char_lm_loss
 
-from ..values import ModuleValue
+from ..values import ModuleValue, TensorValue
+from .. import probe_ids as P
+from ..run import CheckFailed
 from .common import (all_pass, check_logits, check_text_answer, describe, expect_module, fail, load_state,
-                     require_generalizes, unpack)
+                     require_real_training, unpack)
 
 LOSS_THRESHOLD = 0.05  # the homework's target: "loss < 0.05"
+
+
+def as_sequence(value):
+    """A 1-D sequence as a list of numbers, or None: lists and tuples as they are, 1-D arrays and tensors."""
+    if isinstance(value, (list, tuple)):  # 0-d tensors (loss without .item()) count as their number
+        return [float(v.array) if isinstance(v, TensorValue) and v.array.size == 1 and v.array.dtype.kind == "f"
+                else v for v in value]
+    array = value.array if isinstance(value, TensorValue) else value
+    if isinstance(array, np.ndarray) and array.ndim == 1 and array.dtype.kind in "iuf":
+        return [float(x) for x in array]
+    return None
 
 
 def check_structure(run, pid):
@@ -45,7 +58,6 @@ def test_model_structure(run):
     """CharRNN() has the homework's layers: Embedding(4, 10), 2-layer RNN(10, 8, batch_first), Linear(8, 4)
     CharRNN() 具有作业中的层：Embedding(4, 10)、两层 RNN(10, 8, batch_first)、Linear(8, 4)"""
     check_structure(run, "s5.model.hw")
-    require_generalizes(run, check_forward, run.ids("s5.forward.rand"), "CharRNN.forward")
 
 
 @weight(8)
@@ -58,10 +70,11 @@ def test_training(run):
     p = run.probe("s5.train")
     epochs, seed = p.kwargs["epochs"], p.kwargs["seed"]
     model, losses = unpack(run.answer("s5.train"), ["model", "losses"], "train_char_lm")
-    if not isinstance(losses, list) or len(losses) != epochs:
-        fail(f"losses should be a list of {epochs} floats (one per epoch), but it is {describe(losses)}"
+    losses = as_sequence(losses)  # a list, a tuple, a 1-D NumPy array or tensor: the contract fixes only the values
+    if losses is None or len(losses) != epochs:
+        fail(f"losses should be a sequence of {epochs} numbers (one per epoch), but it is {describe(losses)}"
              f"{f' of length {len(losses)}' if isinstance(losses, (list, tuple)) else ''}.",
-             f"losses 应为包含 {epochs} 个浮点数的列表（每个 epoch 一个），实际为 {describe(losses)}。")
+             f"losses 应为包含 {epochs} 个数的序列（每个 epoch 一个），实际为 {describe(losses)}。")
     for i, loss in enumerate(losses):
         if isinstance(loss, bool) or not isinstance(loss, (float, int, np.floating)) or not math.isfinite(float(loss)):
             fail(f"losses[{i}] should be a finite float (use loss.item()), but it is {loss!r}.",
@@ -78,6 +91,21 @@ def test_training(run):
     if pred != "ohlol":
         fail(f"After {budget_note}, the trained model predicts {pred!r} for 'hello'; it should predict 'ohlol'.",
              f"{budget_note}：训练后的模型对 'hello' 的预测为 {pred!r}，应为 'ohlol'。")
+    own = run.answer(P.S5_PREDICT_TRAINED)  # the homework's end-to-end result, by the student's own predict
+    if own != "ohlol":
+        fail(f"Your predict(model, 'hello') on your trained model gives {own!r}; it should give 'ohlol' "
+             f"(the grader's own evaluation of that model does).",
+             f"你的 predict(model, 'hello') 在你训练好的模型上给出 {own!r}；应为 'ohlol'（评分器对该模型的评估是对的）。")
+    require_real_training(run, "s5", "train_char_lm", _char_lm_untrained)
+
+
+def _char_lm_untrained(answer):
+    try:
+        model = load_state(reference.CharRNN(), unpack(answer, ["model", "losses"], "train_char_lm")[0], "model")
+    except CheckFailed:
+        return True, ""  # not a model of the homework's shape: nothing trained
+    loss = char_lm_loss(model)
+    return not loss < LOSS_THRESHOLD, f"loss {loss:.4f}"
 
 
 @weight(5)

@@ -5,8 +5,11 @@ from gradescope_utils.autograder_utils.decorators import number, tags, visibilit
 import reference
 
 from ..values import ModuleValue
+from .. import probe_ids as P
+from ..run import CheckFailed
 from .common import (all_pass, check_logits, check_text_answer, describe, expect_module, expect_tensor,
-                     expect_unmodified, expected, fail, load_state, require_generalizes, unpack)
+                     expect_unmodified, expected, fail, load_state, require_follows_inputs,
+                     require_real_training, unpack)
 
 
 def check_make_data(run, pid):
@@ -27,7 +30,6 @@ def check_make_data(run, pid):
                  f"{shown(exp[i])!r}, but encodes {shown(got[i]) if np.isfinite(got[i]).all() else 'something else'!r}.",
                  f"make_data：{words[i]}（n_step={p.kwargs.get('n_step', 5)}）的 {name} 应编码为 {shown(exp[i])!r}，"
                  f"实际为 {shown(got[i])!r}。")
-    expect_unmodified(run, pid)
 
 
 def check_forward(run, pid):
@@ -43,10 +45,10 @@ def check_translate(run, pid):
 @visibility("visible")
 @tags("torch", "seq2seq")
 def test_make_data_homework(run):
-    """make_data(SEQ_DATA) encodes the homework's six pairs, and leaves SEQ_DATA unchanged
-    make_data(SEQ_DATA) 正确编码作业中的六组词，且不修改 SEQ_DATA"""
+    """make_data(SEQ_DATA) encodes the homework's six pairs
+    make_data(SEQ_DATA) 正确编码作业中的六组词"""
     check_make_data(run, "s7.data.hw")
-    require_generalizes(run, check_make_data, run.ids("s7.data.rand"), "make_data")
+    require_follows_inputs(run, run.ids("s7.data.rand"), "make_data")
 
 
 @weight(10)
@@ -75,15 +77,34 @@ def test_training(run):
              f"{'; '.join(wrong)}. The reference gets 6/6 for every seed 0-19 at this budget (reference/BUDGETS.md).",
              f"train_seq2seq(epochs={ep}, seed={seed}) 训练后，6 个词中只有 {6 - len(wrong)} 个翻译正确；错误：{'; '.join(wrong)}。"
              f"参考实现在此预算下对种子 0-19 均为 6/6（见 reference/BUDGETS.md）。")
+    # The homework's six translations, by the student's own translate on the student's own model.
+    own = {w: run.answer(P.translate_trained(w)) for w, _ in reference.SEQ_DATA}
+    wrong = [f"{w} -> {own[w]!r} (should be {t!r})" for w, t in reference.SEQ_DATA if own[w] != t]
+    if wrong:
+        fail(f"Your translate on your trained model gets {6 - len(wrong)}/6 right ({'; '.join(wrong)}), though the "
+             f"grader's own evaluation of that model gets 6/6.",
+             f"你的 translate 在你训练好的模型上只有 {6 - len(wrong)}/6 个正确（{'; '.join(wrong)}），而评分器对该模型的评估为 6/6。")
+    require_real_training(run, "s7", "train_seq2seq", _seq2seq_untrained)
 
 
-@weight(3)
+def _seq2seq_untrained(model):
+    if not isinstance(model, ModuleValue):
+        return True, ""
+    try:
+        trusted = load_state(reference.Seq2Seq(), model, "model")
+    except CheckFailed:
+        return True, ""
+    right = sum(reference.translate(trusted, w) == t for w, t in reference.SEQ_DATA)
+    return right < len(reference.SEQ_DATA), f"{right}/6 translations right"
+
+
+@weight(2)
 @number("7.3")
 @visibility("after_published")
 @tags("torch", "seq2seq")
 def test_make_data_random(run):
-    """make_data on random words and n_step, without modifying its input
-    make_data 在随机单词和 n_step 上的结果，且不修改输入"""
+    """make_data on random words and n_step
+    make_data 在随机单词和 n_step 上的结果"""
     all_pass(run, check_make_data, run.ids("s7.data.rand"))
 
 
@@ -105,3 +126,15 @@ def test_translate_random(run):
     """translate decodes greedily, cuts at 'E' and drops '?', with the grader's weights
     translate 使用评分器给出的权重：贪心解码，在 'E' 处截断并去掉 '?'"""
     all_pass(run, check_translate, run.ids("s7.translate.rand"))
+
+
+@weight(1)  # non-mutation: 4% of the section, its own small check (the homework's make_data pads in place)
+@number("7.6")
+@visibility("after_published")
+@tags("torch", "seq2seq")
+def test_arguments_unmodified(run):
+    """make_data leaves its word pairs unchanged (the homework's version pads them in place)
+    make_data 不修改传入的词对（作业原代码会就地填充）"""
+    for pid in ["s7.data.hw"] + run.ids("s7.data.rand"):
+        expect_unmodified(run, pid)
+    require_follows_inputs(run, run.ids("s7.data.rand"), "make_data")  # a constant modifies nothing

@@ -1,0 +1,25 @@
+"""Probe ids that more than one module names: the plan makes them, the checks read them.
+
+Ids are "s<section>.<what>[.<variant>]"; a check that selects by prefix reads run.ids(prefix).
+"""
+
+
+def train(section):
+    return f"{section}.train"
+
+
+def tiny(section):
+    """The same training with a tiny budget: must come out untrained."""
+    return f"{section}.train_tiny"
+
+
+def tiny_other_seed(section):
+    """The tiny training at another seed: must differ from tiny(section)."""
+    return f"{section}.train_tiny_seed"
+
+
+S5_PREDICT_TRAINED = "s5.predict_trained"
+
+
+def translate_trained(word):
+    return f"s7.translate_trained.{word}"
