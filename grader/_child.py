@@ -241,7 +241,12 @@ def _decode_arg(spec, arrays, ns):
                 raise NameError(f"name '{spec['cls']}' is not defined")
         module = cls(**spec["kwargs"])
         state = {k: torch.from_numpy(arrays[ref].copy()) for k, ref in spec["state"].items()}
-        module.load_state_dict(state)
+        # The homework's parameters are given; entries of the student's own (a buffer, an unused layer)
+        # keep their values. A homework parameter the model lacks is an error that names it.
+        _missing, unexpected = module.load_state_dict(state, strict=False)
+        if unexpected:
+            raise AttributeError(f"{type(module).__name__} has no parameters named {sorted(unexpected)}, "
+                                 f"which the homework's model has: keep the homework's attribute names")
         return module
     raise ValueError(f"unknown argument kind {t}")
 

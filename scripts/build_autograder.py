@@ -4,6 +4,8 @@ Gradescope unpacks the zip into /autograder/source: setup.sh, its verify_image.p
 sit at the zip's root beside grader/, reference/ and the pinned requirements (one lock per Python). Nothing is pip-installed from it, so
 the sandbox user, who cannot read /autograder/source, cannot read the reference either.
 """
+import os
+import secrets
 import sys
 import zipfile
 from pathlib import Path
@@ -32,6 +34,9 @@ def build(out=ROOT / "dist" / "autograder.zip"):
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, (ROOT / "autograder" / name).read_bytes())
         z.write(ROOT / "autograder" / "verify_image.py", "verify_image.py")
+        # One probe seed per assignment (HW8_SEED=N make autograder, else drawn now): a resubmission is
+        # graded on the same probes. run_autograder passes it; results.json shows it in extra_data.seed.
+        z.writestr("seed.txt", f"{int(os.environ.get('HW8_SEED') or secrets.randbelow(2 ** 31))}\n")
         for p in files():
             z.write(p, str(p.relative_to(ROOT)))
     return out

@@ -33,6 +33,10 @@ prints and long training runs under `if __name__ == "__main__":` — they run in
 The last cell of each section calls `grader.check(section)`, which checks your code against the homework's own numbers.
 To check the whole file locally: `hw8-grade check hw8.ipynb --lang en`.
 
+Importable at grading time / 评分环境可导入的库: the standard library, `numpy`, `torch`, `matplotlib`, `tqdm`.
+Other imports (course helpers, `d2l` ...) are skipped with a note in the loading report, and the rest still runs.
+其他库（课程工具、`d2l` 等）的导入会被跳过并在加载报告中注明，其余代码照常运行。
+
 Conventions / 约定: NumPy arrays are float64, torch tensors float32. Sections 1–3 use torch's column convention
 `h_t = act(W_xh @ x_t + W_hh @ h_{t-1})`; section 4 keeps the original code's row convention `x @ W`.
 There is no section 6 / 本作业没有第 6 节."""

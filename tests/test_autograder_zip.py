@@ -73,7 +73,7 @@ def autograder(tmp_path_factory):
     shutil.rmtree(root, ignore_errors=True)
 
 
-def run_autograder(root, files, extra="", venv=VENV, memory_gib=None):
+def run_autograder(root, files, extra="", venv=VENV, memory_gib=None, seed=7):
     sub = root / "submission"
     shutil.rmtree(sub, ignore_errors=True)
     shutil.rmtree(root / "results", ignore_errors=True)
@@ -81,7 +81,7 @@ def run_autograder(root, files, extra="", venv=VENV, memory_gib=None):
     for name, text in files.items():
         (sub / name).write_text(text)
     env = dict(os.environ, AUTOGRADER_ROOT=str(root), HW8_VENV=str(venv), HW8_SANDBOX_USER=USER,
-               HW8_EXTRA_ARGS=f"--seed 7 {extra}")
+               HW8_EXTRA_ARGS=(f"--seed {seed} " if seed is not None else "") + extra)
     if memory_gib:
         env["HW8_MEMORY_GIB"] = str(memory_gib)
     subprocess.run([str(root / "run_autograder")], check=True, env=env, timeout=900)
@@ -197,8 +197,10 @@ def autograder_on(request, tmp_path_factory):
 def test_zip_grades_the_example_notebook_in_full(autograder_on):
     root, venv = autograder_on
     nb = (ROOT / "examples" / "reference" / "hw8.ipynb").read_text()
-    results = run_autograder(root, {"hw8.ipynb": nb}, venv=venv, memory_gib=CUDA_BUILD_MEMORY_GIB)
+    results = run_autograder(root, {"hw8.ipynb": nb}, venv=venv, memory_gib=CUDA_BUILD_MEMORY_GIB, seed=None)
     assert results["score"] == 100, [t for t in results["tests"] if t["status"] == "failed"]
+    # graded at the assignment's seed, fixed in the zip
+    assert results["extra_data"]["seed"] == int((root / "source" / "seed.txt").read_text())
 
 
 def _processes_of(user):
@@ -237,3 +239,11 @@ def test_setup_fails_loudly_when_the_sandbox_user_cannot_run_python(tmp_path_fac
     finally:
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree("/opt/hw8-venv-test-private", ignore_errors=True)
+
+
+def test_the_zip_fixes_one_seed_per_assignment(tmp_path):
+    env = dict(os.environ, HW8_SEED="424242")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "build_autograder.py"), str(tmp_path / "a.zip")], check=True,
+                   env=env, cwd=ROOT)
+    with zipfile.ZipFile(tmp_path / "a.zip") as z:
+        assert z.read("seed.txt").decode().strip() == "424242"

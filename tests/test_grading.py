@@ -36,7 +36,8 @@ MUTANTS = {
                          "return np.array([(int(n) >> (7 - i)) & 1 for i in range(8)], dtype=np.uint8)"),
     "s5_one_layer": (5, "visible", "def __init__(self, num_class=4, embedding_size=10, hidden_size=8, num_layers=2):",
                      "def __init__(self, num_class=4, embedding_size=10, hidden_size=8, num_layers=1):"),
-    "s5_predict_argmin": (5, "hidden", "idx = model(encode(text)).argmax(dim=1)", "idx = model(encode(text)).argmin(dim=1)"),
+    # caught by the visible checks: the student's own predict must give "ohlol" on their trained model
+    "s5_predict_argmin": (5, "visible", "idx = model(encode(text)).argmax(dim=1)", "idx = model(encode(text)).argmin(dim=1)"),
     "s7_padding_first": (7, "visible", "word = word + '?' * (n_step - len(word))  # 'man??'", "word = '?' * (n_step - len(word)) + word"),
     "s7_n_step_ignored": (7, "hidden", "def make_data(seq_data, n_step=5):\n", "def make_data(seq_data, n_step=5):\n    n_step = 5\n"),
 }
@@ -88,11 +89,10 @@ def test_single_bug_costs_its_own_section_only(mutant, tmp_path, schema):
     if caught_by == "visible":
         assert set(failing) & VISIBLE, f"{mutant} should be caught by the homework's numbers"
     else:
-        # the homework-number checks themselves pass; only the randomized probes see the bug
+        # the homework-number checks pass (the anti-hard-coding rule withholds them only from constants);
+        # only the randomized probes see the bug
         assert hidden_failures, failing
-        visible_failures = [n for n in failing if n in VISIBLE]
-        for n in visible_failures:  # allowed only through the hard-coding gate, which needs the probes
-            assert "none of its results on the randomized inputs is right" in outputs(results)[n], (n, outputs(results)[n])
+        assert not [n for n in failing if n in VISIBLE], {n: outputs(results)[n] for n in failing}
 
 
 HARDCODED = '''
@@ -146,7 +146,7 @@ def test_hardcoded_homework_numbers_earn_nothing(tmp_path, schema):
     assert results["score"] == 0, {t["number"]: t["score"] for t in results["tests"] if t["score"]}
     hidden = [t for t in results["tests"] if t["number"] not in VISIBLE and not t["number"].startswith("0.")]
     assert hidden and all(t["status"] == "failed" for t in hidden)
-    assert "fixed numbers" in outputs(results)["1.1"]
+    assert "fixed numbers earn nothing" in outputs(results)["1.1"]
 
 
 BROKEN = reference_module_source()

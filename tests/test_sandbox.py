@@ -110,3 +110,57 @@ def test_the_child_does_not_inherit_the_parents_environment():
     finally:
         del os.environ["HW8_SECRET_FOR_TEST"]
     assert report.answers["a"].value is False
+
+
+NEIGHBOUR = """
+import glob, os, signal, time
+time.sleep(4)  # both runs' children are alive from here on
+seen = []
+mine = os.path.dirname(os.getcwd())  # this run's own work folder
+for path in glob.glob('/tmp/hw8-run-*/job.json') + glob.glob('/tmp/hw8-run-*/cwd/*'):
+    if path.startswith(mine):
+        continue
+    try:
+        open(path).read(1)
+        seen.append(path)
+    except OSError:
+        pass
+os.kill(-1, signal.SIGKILL)  # every process this uid may signal, except this one
+time.sleep(2)
+"""
+
+
+def _grade_as_user(queue):
+    report = Sandbox([NEIGHBOUR, "def f():\n    return 1", "def g():\n    return seen"],
+                     [P("a", "f"), P("b", "g")], ["f", "g"],
+                     Limits(cell_timeout=30.0, total_timeout=120.0, memory_bytes=2 * 2 ** 30, user="hw8student")).run()
+    queue.put((report.restarts, {i: c.status for i, c in report.cells.items()},
+               report.answers["a"].status, report.answers["b"].value))
+
+
+def test_concurrent_user_runs_cannot_touch_each_other(tmp_path):
+    """Two runs at once with --user: each gets its own uid, so kill(-1) and reading the other's files fail."""
+    import multiprocessing
+    import pwd
+
+    import pytest
+
+    from grader.sandbox import ensure_sandbox_users
+    try:
+        pwd.getpwnam("hw8student")
+    except KeyError:
+        pytest.skip("needs the sandbox user hw8student (tests/test_autograder_zip.py's setup.sh creates it)")
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch users")
+    ensure_sandbox_users("hw8student", 2)
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_grade_as_user, args=(queue,)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=180) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+    for restarts, cells, a, seen in results:
+        assert restarts == 0 and set(cells.values()) == {"ok"}, (restarts, cells)
+        assert a == "ok" and seen == [], seen

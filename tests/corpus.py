@@ -1,0 +1,249 @@
+"""Correct submissions written differently from the reference, and cheats with a known price.
+
+Each entry is built from the reference by small, checked edits (conftest.mutate fails when an
+anchor is gone), the way the real students' variants were. CORRECT must score 100 at every seed;
+CHEATS must lose exactly the points given, at every seed.
+"""
+import json
+from pathlib import Path
+
+import nbformat
+
+from conftest import ROOT, mutate
+
+MODULES = ["s1_srn", "s2_srn_tanh", "s3_torch_rnn", "s4_binary_adder", "s5_char_lm", "s7_seq2seq"]
+SECTION_OF = dict(zip(MODULES, [1, 2, 3, 4, 5, 7]))
+
+
+def ref(name):
+    return (ROOT / "reference" / f"{name}.py").read_text()
+
+
+def module_file(parts):
+    return {"hw8.py": "\n\n".join(parts[m] for m in MODULES)}
+
+
+def parts(**replaced):
+    out = {m: ref(m) for m in MODULES}
+    out.update(replaced)
+    return out
+
+
+def notebook(cells):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) if not c.startswith("#md ") else nbformat.v4.new_markdown_cell(c[4:])
+                for c in cells]
+    return {"hw8.ipynb": nbformat.writes(nb)}
+
+
+def edit(name, *pairs):
+    text = ref(name)
+    for old, new in pairs:
+        text = mutate(text, old, new)
+    return text
+
+
+# ------------------------------------------------------------------------------------- correct
+def homework_code():
+    """Section 4 as the homework's own code wrapped in the API (tests/variants/s4_homework_code.py)."""
+    return module_file(parts(s4_binary_adder=(ROOT / "tests" / "variants" / "s4_homework_code.py").read_text()))
+
+
+def vectorised():
+    """Input projections for all steps at once; the adder's forward on precomputed bit arrays."""
+    return module_file(parts(
+        s1_srn=edit("s1_srn", ("    for t in range(T):\n        h = W_xh @ inputs[t] + W_hh @ h",
+                               "    xs = inputs @ W_xh.T  # (T, hidden)\n    for t in range(T):\n        h = xs[t] + W_hh @ h")),
+        s2_srn_tanh=edit("s2_srn_tanh", ("        h = np.tanh(W_xh @ inputs[t] + W_hh @ h)",
+                                         "        h = np.tanh((inputs @ W_xh.T)[t] + W_hh @ h)")),
+        s4_binary_adder=edit("s4_binary_adder", ("        hidden[t + 1] = sigmoid(x[t] @ W_xh + hidden[t] @ W_hh)  # (H,)\n"
+                                                 "        outputs[t] = sigmoid(hidden[t + 1] @ W_hy)[0]",
+                                                 "        hidden[t + 1] = sigmoid(x[t] @ W_xh + hidden[t] @ W_hh)  # (H,)\n"
+                                                 "    outputs[:] = sigmoid(hidden[1:] @ W_hy)[:, 0]")),
+    ))
+
+
+def _example_cells():
+    nb = nbformat.read(ROOT / "examples" / "reference" / "hw8.ipynb", as_version=4)
+    return [c.source if c.cell_type == "code" else "#md " + c.source for c in nb.cells]
+
+
+def magics_and_shell():
+    """%matplotlib, !pip, %time statements and a %%time line on every definition cell."""
+    cells = ["%matplotlib inline\n!pip install torch numpy\n%load_ext autoreload\n%autoreload 2"]
+    for c in _example_cells():
+        if c.startswith("#md ") or "grader" in c:
+            cells.append(c)
+        elif "def " in c or "class " in c:
+            cells.append("%%time\n" + c)
+        else:
+            cells.append(c + "\n%time _ = 1 + 1")
+    cells.append("%%bash\necho this is not python")
+    return notebook(cells)
+
+
+def missing_module():
+    """The first cell imports a course library the grading environment lacks, then numpy and torch."""
+    cells = _example_cells()
+    first = next(i for i, c in enumerate(cells) if not c.startswith("#md "))
+    cells[first] = "import d2l_course_tools as tools  # the course's own helpers, not installed for grading\n" + cells[first]
+    return notebook(cells)
+
+
+def with_tqdm():
+    """Progress bars over the training loops."""
+    return module_file(parts(
+        s4_binary_adder="from tqdm import tqdm\n" + edit("s4_binary_adder", ("for _ in range(iterations):",
+                                                                             "for _ in tqdm(range(iterations), leave=False):")),
+        s5_char_lm="from tqdm import tqdm\n" + edit("s5_char_lm", ("for _ in range(epochs):", "for _ in tqdm(range(epochs)):")),
+        s7_seq2seq="from tqdm.auto import tqdm\n" + edit("s7_seq2seq", ("for _ in range(epochs):",
+                                                                        "for _ in tqdm(range(epochs), desc='seq2seq'):")),
+    ))
+
+
+def log_softmax():
+    """forward returns log_softmax: the same argmax and the same cross-entropy training."""
+    return module_file(parts(
+        s5_char_lm=edit("s5_char_lm", ("return x.reshape(-1, self.num_class)",
+                                       "return torch.log_softmax(x.reshape(-1, self.num_class), dim=-1)")),
+        s7_seq2seq=edit("s7_seq2seq", ("return self.fc(outputs)", "return torch.log_softmax(self.fc(outputs), dim=-1)")),
+    ))
+
+
+def buffers_and_unused_layers():
+    return module_file(parts(
+        s5_char_lm=edit("s5_char_lm", ("self.fc = torch.nn.Linear(hidden_size, num_class)",
+                                       "self.fc = torch.nn.Linear(hidden_size, num_class)\n"
+                                       "        self.register_buffer('calls', torch.zeros(1))")),
+        s7_seq2seq=edit("s7_seq2seq", ("self.fc = torch.nn.Linear(n_hidden, n_class)",
+                                       "self.fc = torch.nn.Linear(n_hidden, n_class)\n"
+                                       "        self.register_buffer('step', torch.zeros(1))\n"
+                                       "        self.attention = torch.nn.Linear(n_hidden, n_hidden)  # tried, not used")),
+    ))
+
+
+def array_and_tensor_losses():
+    """losses as a NumPy array (of detached loss tensors' values)."""
+    return module_file(parts(s5_char_lm=edit("s5_char_lm", ("losses.append(loss.item())", "losses.append(loss.detach())"),
+                                             ("return model, losses", "return model, torch.stack(losses).numpy()"))))
+
+
+def top_level_training():
+    """Section 7's cell defines everything, then trains for a very long time at top level, unguarded."""
+    cells = []
+    for c in _example_cells():
+        if "def train_seq2seq" in c:
+            c = c + "\n\nmodel = train_seq2seq(epochs=10 ** 7)\nprint(translate(model, 'man'))"
+        cells.append(c)
+    return notebook(cells)
+
+
+def cuda_guarded_device():
+    """`.to(device)` with device chosen by torch.cuda.is_available(), as the homework writes it."""
+    return module_file(parts(s7_seq2seq="device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')\n" + edit(
+        "s7_seq2seq",
+        ("    model = Seq2Seq()\n", "    model = Seq2Seq().to(device)\n"),
+        ("h0 = torch.zeros(1, len(batch), model.decoder.hidden_size)",
+         "h0 = torch.zeros(1, len(batch), model.decoder.hidden_size).to(device)"),
+        ("hidden = torch.zeros(1, 1, model.decoder.hidden_size)", "hidden = torch.zeros(1, 1, model.decoder.hidden_size).to(device)"),
+        ("        output = model(enc_input, hidden, dec_input)", "        output = model(enc_input.to(device), hidden, dec_input.to(device))"),
+    )))
+
+
+def global_n_hidden():
+    """translate sizes its hidden state from the homework's global n_hidden = 128."""
+    return module_file(parts(s7_seq2seq="n_hidden = 128\n" + edit(
+        "s7_seq2seq", ("hidden = torch.zeros(1, 1, model.decoder.hidden_size)", "hidden = torch.zeros(1, 1, n_hidden)"))))
+
+
+def homework_rnn_dropout():
+    """The homework's nn.RNN(..., dropout=0.5) (no effect with one layer) and its super(Class, self) style."""
+    return module_file(parts(s7_seq2seq=edit(
+        "s7_seq2seq",
+        ("        super().__init__()\n        self.encoder = torch.nn.RNN(input_size=n_class, hidden_size=n_hidden)\n"
+         "        self.decoder = torch.nn.RNN(input_size=n_class, hidden_size=n_hidden)",
+         "        super(Seq2Seq, self).__init__()\n"
+         "        self.encoder = torch.nn.RNN(input_size=n_class, hidden_size=n_hidden, dropout=0.5)  # encoder\n"
+         "        self.decoder = torch.nn.RNN(input_size=n_class, hidden_size=n_hidden, dropout=0.5)  # decoder"))))
+
+
+def main_guarded_demos():
+    """Demos and long training under `if __name__ == "__main__":`, prints everywhere, a plot at the end."""
+    demo = ("\n\nif __name__ == '__main__':\n    print(srn_forward(np.ones((3, 2)), np.ones((2, 2)), np.ones((2, 2)), np.ones((2, 2))))\n"
+            "    model = train_seq2seq(epochs=5000)\n")
+    plot = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()\nprint('done')\n"
+    files = module_file(parts())
+    files["hw8.py"] = files["hw8.py"] + demo + "\n" + plot
+    return files
+
+
+CORRECT = {f.__name__: f for f in (homework_code, vectorised, magics_and_shell, missing_module, with_tqdm, log_softmax,
+                                   buffers_and_unused_layers, array_and_tensor_losses, top_level_training,
+                                   cuda_guarded_device, global_n_hidden, homework_rnn_dropout, main_guarded_demos)}
+
+
+# --------------------------------------------------------------------------------------- cheats
+STORED = """
+
+_STORED = {}
+
+
+def _once(key, train):  # trains once, then returns the stored result whatever the seed and budget
+    if key not in _STORED:
+        _STORED[key] = train()
+    return _STORED[key]
+
+
+_real_adder, _real_lm, _real_s2s = train_binary_adder, train_char_lm, train_seq2seq
+train_binary_adder = lambda *a, **k: _once("adder", lambda: _real_adder(iterations=17000, seed=3))
+train_char_lm = lambda *a, **k: _once("lm", lambda: _real_lm(epochs=40, seed=3))
+train_seq2seq = lambda *a, **k: _once("s2s", lambda: _real_s2s(epochs=800, seed=3))
+"""
+
+
+def stored_parameters():
+    files = module_file(parts())
+    files["hw8.py"] += STORED
+    return files
+
+
+def relu_and_bidirectional():
+    return module_file(parts(s3_torch_rnn=edit(
+        "s3_torch_rnn",
+        ("cell = torch.nn.RNNCell(input_size=input_size, hidden_size=hidden_size)",
+         "cell = torch.nn.RNNCell(input_size=input_size, hidden_size=hidden_size, nonlinearity='relu')"),
+        ("rnn = torch.nn.RNN(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)",
+         "rnn = torch.nn.RNN(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers, bidirectional=True)"))))
+
+
+def translate_keeps_padding():
+    return module_file(parts(s7_seq2seq=edit("s7_seq2seq", ("return decoded.replace('?', '')", "return decoded"))))
+
+
+def make_data_pads_in_place():
+    """The homework's make_data: pads its argument's words in place (all values right)."""
+    return module_file(parts(s7_seq2seq=edit(
+        "s7_seq2seq",
+        ("    for word, target in seq_data:\n        word = word + '?' * (n_step - len(word))  # 'man??'\n"
+         "        target = target + '?' * (n_step - len(target))  # 'women'\n",
+         "    for seq in seq_data:\n        for i in range(2):\n            seq[i] = seq[i] + '?' * (n_step - len(seq[i]))\n"
+         "        word, target = seq[0], seq[1]\n"))))
+
+
+# name: (files, the section scores it must get; sections not named keep full marks)
+CHEATS = {
+    "stored_parameters": (stored_parameters, {4: 15, 5: 12, 7: 15}),  # the training checks: 4.4 (5), 5.2 (8), 7.2 (10)
+    "relu_and_bidirectional": (relu_and_bidirectional, {3: 11}),  # 3.1 and 3.4, 2 points each
+    "translate_keeps_padding": (translate_keeps_padding, {7: 11}),  # 7.2 (10) and 7.5 (4)
+    "make_data_pads_in_place": (make_data_pads_in_place, {7: 24}),  # 7.6, non-mutation (1)
+}
+
+
+def write(files, folder: Path):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+__all__ = ["CHEATS", "CORRECT", "SECTION_OF", "write", "json"]

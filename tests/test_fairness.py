@@ -1,0 +1,50 @@
+"""Fair grades for the code real students write (issue 9), in both directions.
+
+- Correct submissions written differently from the reference score 100 at every seed tried.
+- Cheats lose exactly their points, at every seed tried.
+- Each single-bug mutant gets the same section score at 20 probe seeds: the seed changes nothing.
+Seeds share one sandboxed run (tests/multiseed.py), so 20 seeds cost about one grade.
+"""
+import pytest
+
+from grader.sandbox import Limits
+
+from conftest import full_marks, mutate, reference_module_source, write_submission
+from corpus import CHEATS, CORRECT, write
+from multiseed import grade_at_seeds, section_scores
+from test_grading import MUTANTS
+
+SEEDS_CORRECT = [0, 7, 12345]
+SEEDS_MUTANT = list(range(20))
+# The long top-level training costs one statement timeout; a short one keeps the suite quick.
+LIMITS = Limits(cell_timeout=20.0, total_timeout=600.0, memory_bytes=3 * 2 ** 30)
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT))
+def test_correct_but_different_scores_full_marks(name, tmp_path):
+    folder = write(CORRECT[name](), tmp_path / name)
+    results = grade_at_seeds(folder, SEEDS_CORRECT, limits=LIMITS)
+    for seed, r in results.items():
+        failed = {t["number"]: t["output"][:400] for t in r["tests"] if t["status"] == "failed"}
+        assert r["score"] == 100, (name, seed, failed)
+
+
+@pytest.mark.parametrize("name", sorted(CHEATS))
+def test_cheats_lose_exactly_their_points(name, tmp_path):
+    build, expect = CHEATS[name]
+    folder = write(build(), tmp_path / name)
+    results = grade_at_seeds(folder, SEEDS_CORRECT, limits=LIMITS)
+    want = {**full_marks(), **expect}
+    for seed, r in results.items():
+        assert section_scores(r) == want, (name, seed, {t["number"]: t["output"][:300] for t in r["tests"]
+                                                       if t["status"] == "failed"})
+
+
+@pytest.mark.parametrize("mutant", sorted(MUTANTS))
+def test_a_mutant_gets_the_same_grade_at_every_seed(mutant, tmp_path):
+    section, _caught_by, old, new = MUTANTS[mutant]
+    path = write_submission(tmp_path, mutate(reference_module_source(), old, new))
+    results = grade_at_seeds(path, SEEDS_MUTANT, sections={section})
+    scores = {seed: section_scores(r)[section] for seed, r in results.items()}
+    assert len(set(scores.values())) == 1, scores
+    assert scores[0] < full_marks()[section], scores
