@@ -7,7 +7,7 @@ PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])
 LOCK := $(firstword $(wildcard requirements/lock-py$(PYVER).txt) requirements.txt)
 SEED ?= 0
 
-.PHONY: install test template template-check demo grade-example check-example bench budgets tolerances clean
+.PHONY: install test template template-check demo grade-example check-example bench budgets tolerances timings clean
 
 install: $(STAMP)
 $(STAMP): requirements.txt $(LOCK) requirements-test.txt setup.py
@@ -41,6 +41,9 @@ budgets: install
 
 tolerances: install
 	$(PYTHON) scripts/measure_tolerances.py
+
+timings: install  # the reference's training times behind every probe's time limit (grader/timeouts.py)
+	$(PYTHON) scripts/measure_timings.py
 
 clean:
 	rm -rf out dist build *.egg-info $(STAMP)

@@ -1,55 +1,59 @@
-"""Each probe's time limit, sized from the reference's own time on this machine, measured at start-up.
+"""Each probe's time limit, sized from the reference's own time, calibrated on this machine at start-up.
 
 A hang costs its probe's whole limit, so limits are as short as fairness allows: FACTOR times what
-the reference takes for the same call on the same machine (so a slow grading machine scales every
-limit with it), and never under a floor that covers one-off costs such as torch's lazy start-up.
+the reference takes for the same call, and never under a floor that covers one-off costs such as
+torch's lazy start-up. The reference's training times were measured by `make timings` (in fresh
+processes, so they include torch's start-up) into grader/timings.json, beside a short probe run:
+the adder at a twentieth of its budget. At start-up the grader times that same probe run (about
+0.15 s) and scales every stored time by how much slower or faster this machine is.
 
-The training probes are the only calls that take long; the reference runs a tenth of each budget
-(about 0.5 s in all here) and the time is scaled up. Every other call of the reference takes under
-0.05 s (`make bench` prints the slowest), so FLOOR alone decides their limits.
+Every other call of the reference takes under 0.05 s, so FLOOR alone decides their limits.
 """
+import json
 import time
+from pathlib import Path
 
 import reference
 
 # A correct but slow submission must finish well inside its limit. Measured side by side by
 # `make bench` (training the adder): the homework's own code wrapped in the API
-# (tests/variants/s4_homework_code.py) takes 1.03 times the reference's time, and pure-Python loops
+# (tests/variants/s4_homework_code.py) takes 1.0 times the reference's time, and pure-Python loops
 # instead of matrix products (tests/variants/s4_python_loops_train.py) 2.9 times. 10 leaves them 3x room.
 FACTOR = 10.0
 FLOOR = 10.0  # seconds, for any call
-TRAIN_FLOOR = 30.0  # seconds, for a training call: import-time and first-step costs dominate tiny budgets
-FRACTION = 0.1  # of each training budget, run by the reference at start-up
+TRAIN_FLOOR = 30.0  # seconds, for a training call: torch's start-up and first steps dominate small budgets
+TIMINGS = json.loads(Path(__file__).with_name("timings.json").read_text())
+TRAINERS = ("train_binary_adder", "train_char_lm", "train_seq2seq")
+_speed = None  # this machine's time for the probe run / the measuring machine's
 
-TRAINERS = {  # probe function -> (reference function, the kwarg that is the budget)
-    "train_binary_adder": (reference.train_binary_adder, "iterations"),
-    "train_char_lm": (reference.train_char_lm, "epochs"),
-    "train_seq2seq": (reference.train_seq2seq, "epochs"),
-}
-_measured = {}  # (fn, budget) -> seconds of the full budget, once per process
+
+PROBE_ITERATIONS = json.loads((Path(reference.__file__).with_name("budgets.json")).read_text())[
+    "binary_adder_iterations"]["budget"] // 20
+
+
+def probe_seconds():
+    """The probe run: the reference adder at a twentieth of its budget (pure NumPy: no thread setting matters)."""
+    start = time.perf_counter()
+    reference.train_binary_adder(iterations=PROBE_ITERATIONS)
+    return time.perf_counter() - start
+
+
+def machine_speed():
+    global _speed
+    if _speed is None:
+        _speed = probe_seconds() / TIMINGS["probe_seconds"]
+    return _speed
 
 
 def reference_seconds(fn, kwargs):
-    """The reference's time for this training call, from a FRACTION of its budget."""
-    ref, budget_key = TRAINERS[fn]
-    key = (fn, kwargs.get(budget_key))
-    if key not in _measured:
-        import torch
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # as in the sandboxed child (OMP_NUM_THREADS=1)
-        try:
-            budget = kwargs[budget_key]
-            part = max(1, int(budget * FRACTION))
-            start = time.perf_counter()
-            ref(**{**kwargs, budget_key: part})
-            _measured[key] = (time.perf_counter() - start) * budget / part
-        finally:
-            torch.set_num_threads(threads)
-    return _measured[key]
+    """The reference's time for this training call on this machine, scaled linearly in its budget."""
+    budget_key, budget = next(iter(TIMINGS["budgets"][fn].items()))
+    share = kwargs.get(budget_key, budget) / budget
+    return TIMINGS["seconds"][fn] * max(share, 0.05) * machine_speed()
 
 
 def calibrate(probes):
-    """Set every probe's timeout from the reference's measured time; returns {probe id: seconds}."""
+    """Set every probe's timeout from the reference's time on this machine; returns {probe id: seconds}."""
     limits = {}
     for p in probes:
         if p.fn in TRAINERS:
