@@ -8,7 +8,8 @@ setup(
     # pytest.ini is how the grader runs its checks: without it every grade fails (USAGE_ERROR).
     package_data={"grader": ["*.toml", "*.json", "*.md"], "grader.checks": ["pytest.ini"],
                   "reference": ["*.json", "*.md"]},
-    # The code runs on 3.9 (annotations are postponed where `X | None` is written); tested on 3.9-3.13.
+    # 3.9 grammar (annotations are postponed where `X | None` is written: tests/test_install.py checks);
+    # the grading environment itself is run end to end on 3.10, 3.11 and 3.12.
     python_requires=">=3.9",
     # Loose on purpose: a TA's existing torch and numpy are kept. What the code imports directly.
     # The grading environment itself is pinned in requirements/lock-py3.X.txt.

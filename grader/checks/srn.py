@@ -1,6 +1,7 @@
 """Sections 1 and 2 share their checks: the NumPy SRN without and with tanh."""
 import numpy as np
 
+from ..probes import HW_INPUTS, N_RANDOM, ONES
 from .common import (all_pass, expect_array, expect_close, expect_unmodified, expected, fail, require_follows_inputs,
                      unpack)
 
@@ -47,3 +48,14 @@ def check_unmodified(run, section, fn):
 
 def check_all_random(run, section):
     all_pass(run, check_random, run.ids(f"s{section}.rand"))
+
+
+def plan_srn(p, section, fn):
+    """The probes of sections 1 and 2: the homework's inputs, then random sizes, weights, inputs and h0."""
+    p.add(f"s{section}.hw", fn, [HW_INPUTS, ONES, ONES, ONES], hidden=False)
+    for k in range(N_RANDOM):
+        T, I, H, O = (int(v) for v in p.rng.integers([2, 1, 2, 1], [7, 5, 6, 4]))  # T >= 2: the recurrence shows
+        args = [p.rng.normal(size=(T, I)), p.rng.normal(size=(H, I)) * 0.6, p.rng.normal(size=(H, H)) * 0.6,
+                p.rng.normal(size=(O, H))]
+        kwargs = {} if k == 0 else {"h0": p.rng.normal(size=H)}
+        p.add(f"s{section}.rand{k}", fn, args, kwargs)

@@ -1,0 +1,24 @@
+"""Section 5's probes: the homework's model and training, the student's predict on it, then random weights and texts."""
+import numpy as np
+
+from .. import probe_ids as P
+from ..probes import BUDGETS, N_RANDOM, TINY_BUDGET, ResultOf, StudentModule, Tensor, _decisive, charrnn_state
+
+
+def plan(p):
+    p.add("s5.model.hw", "CharRNN", hidden=False)
+    p.add_training("s5", "train_char_lm", "epochs", BUDGETS["char_lm_epochs"]["budget"], TINY_BUDGET["train_char_lm"],
+                 {"lr": 0.05})
+    p.add(P.S5_PREDICT_TRAINED, "predict", [ResultOf(P.train("s5"), 0), "hello"], hidden=False)
+    for k in range(N_RANDOM):
+        state = charrnn_state(p.rng)
+        B, T = (int(v) for v in p.rng.integers([1, 1], [4, 8]))
+        x = Tensor(p.rng.integers(0, 4, size=(B, T)).astype(np.int64))
+        p.add(f"s5.forward.rand{k}", "@call", [StudentModule("CharRNN", {}, state), x])
+        for _attempt in range(50):
+            text = "".join(p.rng.choice(list("ehlo"), size=int(p.rng.integers(1, 9))))
+            if _decisive("predict", StudentModule("CharRNN", {}, state), text):
+                break
+            state = charrnn_state(p.rng)
+        p.add(f"s5.predict.rand{k}", "predict", [StudentModule("CharRNN", {}, state), text])
+
