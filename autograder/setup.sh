@@ -43,4 +43,7 @@ chmod -R a+rX "$VENV"
 chmod 700 "$HERE"
 chmod -R go-rwx "$HERE"
 
+# Build matplotlib's font list once, now, rather than in the first graded run (grader.sandbox.matplotlib_cache).
+PYTHONPATH="$HERE" "$VENV/bin/python" -c "from grader.sandbox import matplotlib_cache; print('setup.sh: font cache', matplotlib_cache())"
+
 "$SYSTEM_PYTHON" "$HERE/verify_image.py" full "$VENV" "$SANDBOX_USER" "$HERE"

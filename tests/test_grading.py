@@ -185,3 +185,18 @@ def test_visible_only_run_has_only_visible_checks(tmp_path):
     results, _ = grade("examples/reference", seed=0, visible_only=True)
     numbers = {t["number"] for t in results["tests"] if not t["number"].startswith("0.")}
     assert numbers == VISIBLE and results["score"] == results["extra_data"]["max_score"]
+
+
+def test_a_raising_predict_or_translate_cannot_pass_the_visible_checks(tmp_path):
+    """The homework's end-to-end results come from the student's own predict and translate."""
+    source = mutate(reference_module_source(), '    """The argmax character at each position of text."""\n',
+                    '    """The argmax character at each position of text."""\n    raise NotImplementedError\n')
+    source = mutate(source, """    \"\"\"Decode greedily from 'S' and padding; cut at the first 'E' and drop the '?' padding.\"\"\"\n""",
+                    """    \"\"\"Decode greedily from 'S' and padding; cut at the first 'E' and drop the '?' padding.\"\"\"\n"""
+                    "    raise NotImplementedError\n")
+    path = write_submission(tmp_path / "sub", source)
+    results, _ = grade(path, seed=0, visible_only=True)
+    out = outputs(results)
+    assert results["score"] < results["extra_data"]["max_score"]
+    assert failed(results) == ["5.2", "7.2"], out
+    assert "predict is not implemented yet" in out["5.2"] and "translate is not implemented yet" in out["7.2"], out
