@@ -7,7 +7,8 @@ processes, so they include torch's start-up) into grader/timings.json, beside a 
 the adder at a twentieth of its budget. At start-up the grader times that same probe run (about
 0.15 s) and scales every stored time by how much slower or faster this machine is.
 
-Every other call of the reference takes under 0.05 s, so FLOOR alone decides their limits.
+Every other call of the reference takes milliseconds (`make bench` prints the slowest: 4.9 ms here),
+so FLOOR alone decides their limits.
 """
 import json
 import time
