@@ -292,21 +292,26 @@ def kill_uid(uid):
 
 
 def remove_files_of(uid, roots=("/tmp", "/var/tmp", "/dev/shm")):
-    """Delete what uid left in the shared temporary folders, so no run reads another's files."""
+    """Delete what uid left in the shared temporary folders, so no run reads another's files.
+
+    Only the folders' own entries are looked at: whatever uid made below them sits in an entry it owns
+    (these folders are sticky, and it may create nothing inside other users' entries but world-writable ones).
+    """
     for root in roots:
-        for here, dirs, files in os.walk(root, topdown=False):
-            for name in files + dirs:
-                path = os.path.join(here, name)
-                try:
-                    st = os.lstat(path)
-                    if st.st_uid != uid:
-                        continue
-                    if os.path.isdir(path) and not os.path.islink(path):
-                        shutil.rmtree(path, ignore_errors=True)
-                    else:
-                        os.unlink(path)
-                except OSError:
+        try:
+            entries = list(os.scandir(root))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
                     continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                continue
 
 
 LOCK_DIR = Path(os.environ.get("HW8_LOCK_DIR", "/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir()))

@@ -111,3 +111,28 @@ def test_the_child_does_not_inherit_the_parents_environment():
         del os.environ["HW8_SECRET_FOR_TEST"]
     assert report.answers["a"].value is False
 
+
+
+def test_the_sandbox_users_leftover_files_are_removed(tmp_path):
+    """After a --user run, what the sandbox uid left in the shared temporary folders goes; nothing else does."""
+    import pwd
+
+    import pytest
+
+    from grader.sandbox import remove_files_of
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give files to another user")
+    try:
+        uid = pwd.getpwnam("hw8student").pw_uid
+    except KeyError:
+        pytest.skip("needs the sandbox user hw8student")
+    root = tmp_path / "shared"
+    root.mkdir()
+    (root / "theirs").mkdir()
+    (root / "theirs" / "x").write_text("1")
+    (root / "their-file").write_text("1")
+    (root / "mine").write_text("1")
+    for p in (root / "theirs", root / "theirs" / "x", root / "their-file"):
+        os.chown(p, uid, -1)
+    remove_files_of(uid, roots=(str(root),))
+    assert sorted(p.name for p in root.iterdir()) == ["mine"]
