@@ -251,7 +251,7 @@ def main(directory, outdir, *, jobs=None, seed=None, force=False, lang="en", exe
             todo.append(e)
     jobs = jobs or default_jobs()
     if limits is not None and limits.user and os.geteuid() == 0:
-        from .sandbox import ensure_sandbox_users
+        from .processes import ensure_sandbox_users
         ensure_sandbox_users(limits.user, jobs)  # one uid per concurrent run: none can touch another's
     started = time.monotonic()
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from . import probe_ids as P
-from .values import ResultOf, StudentModule, Tensor, TorchModule
 
 BUDGETS = json.loads((Path(__file__).resolve().parent.parent / "reference" / "budgets.json").read_text())
 HW_INPUTS = np.array([[1., 1.], [1., 1.], [2., 2.]])
@@ -38,7 +37,7 @@ class Probe:
     seed: int = None  # numpy, torch and random are seeded with it before the call
 
 
-def _original_adder_weights(H=16, seed=0):
+def original_adder_weights(H=16, seed=0):
     """synapse_0, synapse_1, synapse_h drawn as the homework's code draws them after np.random.seed(0)."""
     rng = np.random.RandomState(seed)
     w_xh = 2 * rng.random_sample((2, H)) - 1
@@ -47,7 +46,7 @@ def _original_adder_weights(H=16, seed=0):
     return {"W_xh": w_xh, "W_hh": w_hh, "W_hy": w_hy}
 
 
-def _rnn_state(rng, input_size, hidden_size, num_layers=None, scale=1.0):
+def rnn_state(rng, input_size, hidden_size, num_layers=None, scale=1.0):
     """A random state_dict for nn.RNNCell (num_layers None) or nn.RNN.
 
     Weights are N(0, scale^2 / hidden_size), as torch's own initialisation scales them: the
@@ -66,7 +65,7 @@ def _rnn_state(rng, input_size, hidden_size, num_layers=None, scale=1.0):
     return {k: (rng.normal(size=s) * scale).astype(np.float32) for k, s in names}
 
 
-def _linear_state(rng, inp, out, scale=1.0):
+def linear_state(rng, inp, out, scale=1.0):
     scale = scale / np.sqrt(inp)
     return {"weight": (rng.normal(size=(out, inp)) * scale).astype(np.float32),
             "bias": (rng.normal(size=(out,)) * scale).astype(np.float32)}
@@ -75,15 +74,15 @@ def _linear_state(rng, inp, out, scale=1.0):
 def charrnn_state(rng, scale=1.0):
     """A random state_dict of the reference CharRNN's shape."""
     state = {"emb.weight": (rng.normal(size=(4, 10)) * scale).astype(np.float32)}
-    state.update({f"rnn.{k}": v for k, v in _rnn_state(rng, 10, 8, 2, scale * 1.5).items()})
-    state.update({f"fc.{k}": v for k, v in _linear_state(rng, 8, 4, scale * 3).items()})
+    state.update({f"rnn.{k}": v for k, v in rnn_state(rng, 10, 8, 2, scale * 1.5).items()})
+    state.update({f"fc.{k}": v for k, v in linear_state(rng, 8, 4, scale * 3).items()})
     return state
 
 
 def seq2seq_state(rng, n_hidden, scale=1.5):
-    state = {f"encoder.{k}": v for k, v in _rnn_state(rng, 29, n_hidden, 1, scale).items()}
-    state.update({f"decoder.{k}": v for k, v in _rnn_state(rng, 29, n_hidden, 1, scale).items()})
-    state.update({f"fc.{k}": v for k, v in _linear_state(rng, n_hidden, 29, scale * 3).items()})
+    state = {f"encoder.{k}": v for k, v in rnn_state(rng, 29, n_hidden, 1, scale).items()}
+    state.update({f"decoder.{k}": v for k, v in rnn_state(rng, 29, n_hidden, 1, scale).items()})
+    state.update({f"fc.{k}": v for k, v in linear_state(rng, n_hidden, 29, scale * 3).items()})
     return state
 
 
@@ -91,7 +90,7 @@ ARGMAX_GAP = 1e-3  # float32 logits of two correct implementations differ by < 1
 SIGMOID_GAP = 1e-6  # float64 outputs of two correct implementations differ by < 1e-15
 
 
-def _decisive(kind, *args):
+def decisive(kind, *args):
     """True when the reference's rounding or argmax on these inputs has a clear margin, so that
     round-off in a correct submission cannot flip it."""
     import torch
@@ -112,7 +111,7 @@ def _decisive(kind, *args):
     return bool(torch.min(top[:, 0] - top[:, 1]) > ARGMAX_GAP)
 
 
-def _raw_decoding(value, word):
+def raw_decoding(value, word):
     """The reference model's greedy decoding of word, before the cut at 'E' and the removal of '?'."""
     import torch
 
@@ -125,12 +124,12 @@ def _raw_decoding(value, word):
     return "".join(reference.LETTERS[i] for i in out.argmax(dim=2)[:, 0].tolist())
 
 
-def _one_hot_batch(rng, batch, steps):
+def one_hot_batch(rng, batch, steps):
     idx = rng.integers(0, 29, size=(batch, steps))
     return np.eye(29, dtype=np.float32)[idx]  # (batch, steps, 29)
 
 
-def _word(rng, lo, hi):
+def random_word(rng, lo, hi):
     return "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), size=int(rng.integers(lo, hi + 1))))
 
 

@@ -273,7 +273,7 @@ def srn_forward_tanh(inputs, W_xh, W_hh, W_hy, h0=None):
 def test_concurrent_user_runs_cannot_touch_each_other(autograder, tmp_path):
     """Two grades at once with --user: each holds its own sandbox uid, so kill(-1) and reading the
     other's job (which holds its code) fail. With one shared uid, each would kill the other's child."""
-    from grader.sandbox import ensure_sandbox_users
+    from grader.processes import ensure_sandbox_users
     ensure_sandbox_users(USER, 2)
     source = (ROOT / "reference" / "s1_srn.py").read_text() + NEIGHBOUR
     procs = []

@@ -1,15 +1,16 @@
 """Section 3's probes: the homework's all-ones modules and sequence, then random modules, sizes and h0."""
 import numpy as np
 
-from ..probes import HW_INPUTS, N_RANDOM, Tensor, TorchModule, _linear_state, _rnn_state
+from ..probes import HW_INPUTS, N_RANDOM, linear_state, rnn_state
+from ..values import Tensor, TorchModule
 
 
 def plan(p):
     seq = Tensor(HW_INPUTS[:, None, :].astype(np.float32))  # (T=3, batch=1, 2)
     ones_cell = {k: (np.ones if k.startswith("weight") else np.zeros)(v.shape, np.float32)
-                 for k, v in _rnn_state(p.rng, 2, 2).items()}
+                 for k, v in rnn_state(p.rng, 2, 2).items()}
     ones_rnn = {k: (np.ones if k.startswith("weight") else np.zeros)(v.shape, np.float32)
-                for k, v in _rnn_state(p.rng, 2, 2, 1).items()}
+                for k, v in rnn_state(p.rng, 2, 2, 1).items()}
     ones_linear = {"weight": np.ones((2, 2), np.float32), "bias": np.zeros(2, np.float32)}
     p.add("s3.build_cell.hw", "build_rnncell", hidden=False)
     p.add("s3.build_rnn.hw", "build_rnn", hidden=False)
@@ -25,11 +26,11 @@ def plan(p):
     for k in range(N_RANDOM):
         I, H, O, B, T, L = (int(v) for v in p.rng.integers([1, 1, 1, 1, 1, 1], [5, 6, 4, 4, 6, 4]))
         x = Tensor(p.rng.normal(size=(T, B, I)).astype(np.float32))
-        lin = TorchModule("Linear", {"in_features": H, "out_features": O}, _linear_state(p.rng, H, O))
-        cell = TorchModule("RNNCell", {"input_size": I, "hidden_size": H}, _rnn_state(p.rng, I, H))
+        lin = TorchModule("Linear", {"in_features": H, "out_features": O}, linear_state(p.rng, H, O))
+        cell = TorchModule("RNNCell", {"input_size": I, "hidden_size": H}, rnn_state(p.rng, I, H))
         kw = {} if k == 0 else {"h0": Tensor(p.rng.normal(size=(B, H)).astype(np.float32))}
         p.add(f"s3.cell.rand{k}", "run_rnncell", [cell, lin, x], kw)
-        rnn = TorchModule("RNN", {"input_size": I, "hidden_size": H, "num_layers": L}, _rnn_state(p.rng, I, H, L))
+        rnn = TorchModule("RNN", {"input_size": I, "hidden_size": H, "num_layers": L}, rnn_state(p.rng, I, H, L))
         kw = {} if k == 0 else {"h0": Tensor(p.rng.normal(size=(L, B, H)).astype(np.float32))}
         p.add(f"s3.rnn.rand{k}", "run_rnn", [rnn, lin, x], kw)
 

@@ -1,11 +1,11 @@
 """Section 4's probes: the homework's sums and seed-0 weights, the training, then random widths and weights."""
 import numpy as np
 
-from ..probes import BUDGETS, N_RANDOM, TINY_BUDGET, _decisive, _original_adder_weights
+from ..probes import BUDGETS, N_RANDOM, TINY_BUDGET, decisive, original_adder_weights
 
 
 def plan(p):
-    w0 = _original_adder_weights()
+    w0 = original_adder_weights()
     for n in (77, 82, 194, 14):  # the "True:" bit strings the homework prints
         p.add(f"s4.int2binary.hw{n}", "int2binary", [n], hidden=False)
     p.add("s4.binary2int.hw", "binary2int", [np.array([0, 1, 0, 0, 1, 1, 0, 1], np.uint8)], hidden=False)
@@ -24,7 +24,7 @@ def plan(p):
             w = {"W_xh": p.rng.normal(size=(2, H)) * 1.5, "W_hh": p.rng.normal(size=(H, H)) * 1.5,
                  "W_hy": p.rng.normal(size=(H, 1)) * 1.5}
             a, b = (int(v) for v in p.rng.integers(0, 128, size=2))
-            if _decisive("add", w, a, b):
+            if decisive("add", w, a, b):
                 break
         p.add(f"s4.forward.rand{k}", "binary_adder_forward", [w, a, b])
         p.add(f"s4.grad.rand{k}", "binary_adder_gradients", [w, a, b])

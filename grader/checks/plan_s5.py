@@ -2,7 +2,8 @@
 import numpy as np
 
 from .. import probe_ids as P
-from ..probes import BUDGETS, N_RANDOM, TINY_BUDGET, ResultOf, StudentModule, Tensor, _decisive, charrnn_state
+from ..probes import BUDGETS, N_RANDOM, TINY_BUDGET, decisive, charrnn_state
+from ..values import ResultOf, StudentModule, Tensor
 
 
 def plan(p):
@@ -17,7 +18,7 @@ def plan(p):
         p.add(f"s5.forward.rand{k}", "@call", [StudentModule("CharRNN", {}, state), x])
         for _attempt in range(50):
             text = "".join(p.rng.choice(list("ehlo"), size=int(p.rng.integers(1, 9))))
-            if _decisive("predict", StudentModule("CharRNN", {}, state), text):
+            if decisive("predict", StudentModule("CharRNN", {}, state), text):
                 break
             state = charrnn_state(p.rng)
         p.add(f"s5.predict.rand{k}", "predict", [StudentModule("CharRNN", {}, state), text])

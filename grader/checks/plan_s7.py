@@ -2,8 +2,9 @@
 import numpy as np
 
 from .. import probe_ids as P
-from ..probes import (BUDGETS, N_RANDOM, SEQ_DATA, TINY_BUDGET, ResultOf, StudentModule, Tensor, _decisive,
-                      _one_hot_batch, _raw_decoding, _word, seq2seq_state)
+from ..probes import (BUDGETS, N_RANDOM, SEQ_DATA, TINY_BUDGET, decisive, one_hot_batch, raw_decoding,
+                      random_word, seq2seq_state)
+from ..values import ResultOf, StudentModule, Tensor
 
 
 def plan(p):
@@ -14,14 +15,15 @@ def plan(p):
         p.add(P.translate_trained(word), "translate", [ResultOf(P.train("s7"), None), word], hidden=False)
     for k in range(N_RANDOM):
         n_step = (6, 7, 8, 5)[k % 4]  # every run tries n_step other than the default 5
-        pairs = [[_word(p.rng, 1, n_step), _word(p.rng, 1, n_step)] for _ in range(int(p.rng.integers(1, 5)))]
+        pairs = [[random_word(p.rng, 1, n_step), random_word(p.rng, 1, n_step)]
+                 for _ in range(int(p.rng.integers(1, 5)))]
         p.add(f"s7.data.rand{k}", "make_data", [pairs], {"n_step": n_step})
         n_hidden = int(p.rng.integers(8, 48))
         state = seq2seq_state(p.rng, n_hidden)
         B = int(p.rng.integers(1, 4))
         model = StudentModule("Seq2Seq", {"n_class": 29, "n_hidden": n_hidden}, state)
-        args = [model, Tensor(_one_hot_batch(p.rng, B, 6)), Tensor(np.tanh(p.rng.normal(size=(1, B, n_hidden))).astype(np.float32)),
-                Tensor(_one_hot_batch(p.rng, B, 6))]
+        args = [model, Tensor(one_hot_batch(p.rng, B, 6)), Tensor(np.tanh(p.rng.normal(size=(1, B, n_hidden))).astype(np.float32)),
+                Tensor(one_hot_batch(p.rng, B, 6))]
         p.add(f"s7.forward.rand{k}", "@call", args)
         # translate sees the model only through Seq2Seq(), which the homework builds one way: its size
         # (n_hidden 128) is not the function's to vary, so only the weights and the word are random.
@@ -30,8 +32,8 @@ def plan(p):
         need = {0: lambda raw: "?" in raw.split("E")[0], 1: lambda raw: "E" in raw[:-1]}.get(k, lambda raw: True)
         for _attempt in range(200):
             model = StudentModule("Seq2Seq", {}, seq2seq_state(p.rng, 128))
-            word = _word(p.rng, 1, 5)
-            if _decisive("translate", model, word) and need(_raw_decoding(model, word)):
+            word = random_word(p.rng, 1, 5)
+            if decisive("translate", model, word) and need(raw_decoding(model, word)):
                 break
         p.add(f"s7.translate.rand{k}", "translate", [model, word])
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..probes import HW_INPUTS, N_RANDOM, ONES
-from .common import (all_pass, expect_array, expect_close, expect_unmodified, expected, fail, require_follows_inputs,
+from .common import (all_pass, expect_array, expect_close, expect_unmodified, expected, require_follows_inputs,
                      unpack)
 
 HW_STATES = np.array([[2., 2.], [6., 6.], [16., 16.]])  # printed as state_t in section 1

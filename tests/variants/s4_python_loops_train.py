@@ -1,3 +1,4 @@
+"""Section 4's training with pure-Python loops instead of matrix products: correct, and slow (make bench times it)."""
 import math
 import numpy as np
 import reference as r
