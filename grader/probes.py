@@ -19,7 +19,8 @@ SEQ_DATA = [['man', 'women'], ['black', 'white'], ['king', 'queen'], ['girl', 'b
 LETTERS = 'SE?abcdefghijklmnopqrstuvwxyz'
 N_RANDOM = 4  # randomized probes per function
 TRAIN_SEED, OTHER_SEED = 0, 1  # within the seeds over which the budgets were measured (reference/BUDGETS.md)
-# Budgets at which the reference is plainly untrained, for every seed measured (python -c, 2026-11-27):
+# Budgets at which the reference is plainly untrained, for every seed measured (by hand with python -c;
+# tests/test_training_rule.py re-measures it at the two seeds used):
 # the adder after 20 iterations adds at most 11.6% of pairs (seeds 0-49; pass: 99%); the char-LM after
 # 1 epoch has loss >= 0.86 (seeds 0-49; pass: < 0.05); seq2seq after 1 epoch translates 0 of 6 (seeds 0-19).
 TINY_BUDGET = {"train_binary_adder": 20, "train_char_lm": 1, "train_seq2seq": 1}
