@@ -184,8 +184,12 @@ def autograder_on(request, tmp_path_factory):
     python, why = portable_python(minor)
     if python is None:
         pytest.skip(f"Python {request.param}: {why}")
-    root = unpack_zip(tmp_path_factory)
     venv = Path(f"/opt/hw8-venv-test-py{request.param}")
+    # 3.10 is Gradescope's and always runs. 3.12 is the extra mile: its CUDA venv takes 4.9 GB, and a
+    # nearly full disk should skip it (saying so) rather than fail every other test's landing.
+    if request.param != "3.10" and not venv.exists() and shutil.disk_usage("/opt").free < 15 * 2 ** 30:
+        pytest.skip(f"Python {request.param}: less than 15 GiB free under /opt for a 4.9 GB venv")
+    root = unpack_zip(tmp_path_factory)
     setup = run_setup(root, venv, python)
     assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
     assert f"runs Python {request.param}." in setup.stdout, setup.stdout[-2000:]
