@@ -38,7 +38,7 @@ MAX_ARRAY = 20_000_000  # elements in one array
 # (_Pristine), then handed back to the student's versions, whose code keeps behaving as written.
 _os_open, _os_write, _os_close, _os_replace = os.open, os.write, os.close, os.replace
 _monotonic, _exec, _compile, _vars = time.monotonic, exec, compile, vars
-_json_dumps, _json_loads = json.dumps, json.loads
+_json_dumps = json.dumps
 _TRACKED = ("builtins", "io", "os", "posixpath", "json", "json.encoder", "json.decoder", "time", "traceback",
             "linecache", "inspect", "numpy", "sys")
 _MISSING = object()

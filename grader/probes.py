@@ -144,14 +144,14 @@ class Planner:
     def add(self, pid, fn, args=(), kwargs=None, hidden=True, **kw):
         self.probes.append(Probe(pid, int(pid[1]), fn, list(args), kwargs or {}, hidden, **kw))
 
-    def add_training(self, section, fn, budget_key, budget, tiny, kwargs):
+    def add_training(self, section, fn, budget_key, budget, kwargs):
         """The graded training at the budget, then the same with a tiny budget at two seeds: training must
         follow its budget and its seed (stored parameters earn nothing). The seeds are fixed, not drawn:
         whether a training passes must not depend on the probe seed."""
         self.add(P.train(section), fn, kwargs={budget_key: budget, **kwargs, "seed": TRAIN_SEED}, hidden=False,
                  seed=TRAIN_SEED)
         for pid, seed in ((P.tiny(section), TRAIN_SEED), (P.tiny_other_seed(section), OTHER_SEED)):
-            self.add(pid, fn, kwargs={budget_key: tiny, **kwargs, "seed": seed}, hidden=False, seed=seed)
+            self.add(pid, fn, kwargs={budget_key: TINY_BUDGET[fn], **kwargs, "seed": seed}, hidden=False, seed=seed)
 
 
 def plan(seed, visible_only=False):

@@ -140,7 +140,7 @@ class Sandbox:
         self._done_probes = set()
         self._skip_probes = set()
         self._seen_cell = False
-        self._user, self._user_lock, self._gid = None, None, None
+        self._user_lock, self._gid = None, None
         self._children_before = set()
         self._hung = {}  # function name -> "timeout" | "crashed": stubbed in later children
 
@@ -148,8 +148,8 @@ class Sandbox:
     def _prepare(self):
         uid = gid = None
         if self.limits.user:
-            self._user, self._user_lock = acquire_user(self.limits.user)
-            pw = pwd.getpwnam(self._user)
+            user, self._user_lock = acquire_user(self.limits.user)
+            pw = pwd.getpwnam(user)
             uid, gid = pw.pw_uid, pw.pw_gid
             kill_uid(uid)  # anything a crashed earlier grader left running as this user
         self._gid = gid
@@ -334,16 +334,7 @@ class Sandbox:
         return result or ("done", None)
 
     def _drain_events(self, rfd, buf, phase):
-        try:
-            os.set_blocking(rfd, False)
-            while True:
-                chunk = os.read(rfd, 65536)
-                if not chunk:
-                    break
-                buf += chunk
-        except (BlockingIOError, OSError):
-            pass
-        for line in buf.split(b"\n"):
+        for line in (buf + _read_available(rfd)).split(b"\n"):
             phase, result = self._on_event(line, phase)
             if result is not None:
                 return phase, result
@@ -433,15 +424,7 @@ class Sandbox:
         self.report.output_dropped += max(0, len(chunk) - max(room, 0))
 
     def _drain(self, fd):
-        try:
-            os.set_blocking(fd, False)
-            while True:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    break
-                self._keep_output(chunk)
-        except (BlockingIOError, OSError):
-            pass
+        self._keep_output(_read_available(fd))
 
     # -------------------------------------------------------------- answers
     def _collect(self):
@@ -453,6 +436,21 @@ class Sandbox:
                 self.report.answers[p.id] = Answer("not_run", message="not reached")
                 continue
             self.report.answers[p.id] = read_answer(out, p.id)
+
+
+def _read_available(fd):
+    """Whatever can be read from fd now, without waiting (a daemon may hold its other end open)."""
+    data = b""
+    try:
+        os.set_blocking(fd, False)
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            data += chunk
+    except (BlockingIOError, OSError):
+        pass
+    return data
 
 
 def read_answer(out, probe_id):

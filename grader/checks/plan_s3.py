@@ -15,11 +15,11 @@ def plan(p):
     p.add("s3.build_cell.hw", "build_rnncell", hidden=False)
     p.add("s3.build_rnn.hw", "build_rnn", hidden=False)
     p.add("s3.cell.hw", "run_rnncell", [TorchModule("RNNCell", {"input_size": 2, "hidden_size": 2}, ones_cell),
-                                      TorchModule("Linear", {"in_features": 2, "out_features": 2}, ones_linear), seq],
-        hidden=False)
+                                        TorchModule("Linear", {"in_features": 2, "out_features": 2}, ones_linear), seq],
+          hidden=False)
     p.add("s3.rnn.hw", "run_rnn", [TorchModule("RNN", {"input_size": 2, "hidden_size": 2, "num_layers": 1}, ones_rnn),
-                                 TorchModule("Linear", {"in_features": 2, "out_features": 2}, ones_linear), seq],
-        hidden=False)
+                                   TorchModule("Linear", {"in_features": 2, "out_features": 2}, ones_linear), seq],
+          hidden=False)
     I, H, O, L = (int(v) for v in p.rng.integers([1, 1, 1, 1], [6, 6, 5, 4]))
     p.add("s3.build_cell.rand", "build_rnncell", [I, H, O])
     p.add("s3.build_rnn.rand", "build_rnn", [I, H, O], {"num_layers": L})
@@ -33,4 +33,3 @@ def plan(p):
         rnn = TorchModule("RNN", {"input_size": I, "hidden_size": H, "num_layers": L}, rnn_state(p.rng, I, H, L))
         kw = {} if k == 0 else {"h0": Tensor(p.rng.normal(size=(L, B, H)).astype(np.float32))}
         p.add(f"s3.rnn.rand{k}", "run_rnn", [rnn, lin, x], kw)
-

@@ -1,7 +1,7 @@
 """Section 4's probes: the homework's sums and seed-0 weights, the training, then random widths and weights."""
 import numpy as np
 
-from ..probes import BUDGETS, N_RANDOM, TINY_BUDGET, decisive, original_adder_weights
+from ..probes import BUDGETS, N_RANDOM, decisive, original_adder_weights
 
 
 def plan(p):
@@ -13,7 +13,7 @@ def plan(p):
     p.add("s4.grad.hw", "binary_adder_gradients", [w0, 4, 73], hidden=False)
     p.add("s4.add.hw", "add_binary", [w0, 4, 73], hidden=False)
     p.add_training("s4", "train_binary_adder", "iterations", BUDGETS["binary_adder_iterations"]["budget"],
-                 TINY_BUDGET["train_binary_adder"], {"hidden_dim": 16, "alpha": 0.1})
+                   {"hidden_dim": 16, "alpha": 0.1})
     for k in range(N_RANDOM):
         width = (4, 7, 10, 12)[k % 4]  # fixed widths, random numbers: a width bug shows at every seed
         p.add(f"s4.int2binary.rand{k}", "int2binary", [int(p.rng.integers(0, 2 ** width))], {"width": width})
@@ -29,4 +29,3 @@ def plan(p):
         p.add(f"s4.forward.rand{k}", "binary_adder_forward", [w, a, b])
         p.add(f"s4.grad.rand{k}", "binary_adder_gradients", [w, a, b])
         p.add(f"s4.add.rand{k}", "add_binary", [w, a, b])
-

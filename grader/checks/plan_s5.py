@@ -2,14 +2,13 @@
 import numpy as np
 
 from .. import probe_ids as P
-from ..probes import BUDGETS, N_RANDOM, TINY_BUDGET, decisive, charrnn_state
+from ..probes import BUDGETS, N_RANDOM, decisive, charrnn_state
 from ..values import ResultOf, StudentModule, Tensor
 
 
 def plan(p):
     p.add("s5.model.hw", "CharRNN", hidden=False)
-    p.add_training("s5", "train_char_lm", "epochs", BUDGETS["char_lm_epochs"]["budget"], TINY_BUDGET["train_char_lm"],
-                 {"lr": 0.05})
+    p.add_training("s5", "train_char_lm", "epochs", BUDGETS["char_lm_epochs"]["budget"], {"lr": 0.05})
     p.add(P.S5_PREDICT_TRAINED, "predict", [ResultOf(P.train("s5"), 0), "hello"], hidden=False)
     for k in range(N_RANDOM):
         state = charrnn_state(p.rng)
@@ -22,4 +21,3 @@ def plan(p):
                 break
             state = charrnn_state(p.rng)
         p.add(f"s5.predict.rand{k}", "predict", [StudentModule("CharRNN", {}, state), text])
-

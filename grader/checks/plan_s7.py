@@ -2,15 +2,15 @@
 import numpy as np
 
 from .. import probe_ids as P
-from ..probes import (BUDGETS, N_RANDOM, SEQ_DATA, TINY_BUDGET, decisive, one_hot_batch, raw_decoding,
+from ..probes import (BUDGETS, N_RANDOM, SEQ_DATA, decisive, one_hot_batch, raw_decoding,
                       random_word, seq2seq_state)
 from ..values import ResultOf, StudentModule, Tensor
 
 
 def plan(p):
     p.add("s7.data.hw", "make_data", [[list(pair) for pair in SEQ_DATA]], hidden=False)
-    p.add_training("s7", "train_seq2seq", "epochs", BUDGETS["seq2seq_epochs"]["budget"], TINY_BUDGET["train_seq2seq"],
-                 {"lr": 0.001, "batch_size": 3})
+    p.add_training("s7", "train_seq2seq", "epochs", BUDGETS["seq2seq_epochs"]["budget"],
+                   {"lr": 0.001, "batch_size": 3})
     for word, _target in SEQ_DATA:  # the student's own translate, on the student's own trained model
         p.add(P.translate_trained(word), "translate", [ResultOf(P.train("s7"), None), word], hidden=False)
     for k in range(N_RANDOM):
@@ -36,4 +36,3 @@ def plan(p):
             if decisive("translate", model, word) and need(raw_decoding(model, word)):
                 break
         p.add(f"s7.translate.rand{k}", "translate", [model, word])
-
