@@ -5,7 +5,8 @@ run's work folder, so it imports nothing of the grader and nothing beside the su
 plain data goes back: a JSON event per line on the control pipe, and per probe a JSON file
 with an .npz of arrays (read by the parent with allow_pickle=False).
 
-    python -I -S _child.py WORKDIR CONTROL_FD
+    python -I -S _child.py WORKDIR CONTROL_FD   # the grader's sandbox: events on an inherited pipe
+    python _child.py WORKDIR -                 # the student kit, on any platform: events appended to WORKDIR/events.jsonl
 """
 import builtins
 import json
@@ -366,6 +367,12 @@ def answer_probe(probe, arrays, ns, catch=BaseException):
         kwargs = {k: _decode_arg(s, arrays, ns) for k, s in probe["kwargs"].items()}
         if probe["fn"] == "@call":  # call the first argument, e.g. a model built from given weights
             fn, args = args[0], args[1:]
+        elif probe["fn"] == "@each":  # one function over many argument rows: [name, leading args, rows]
+            name, leading, rows = args
+            each = ns.get(name)
+            if each is None:
+                raise NameError(f"name '{name}' is not defined")
+            fn, args = (lambda *_: [each(*leading, *row) for row in rows]), []
         else:
             fn = ns.get(probe["fn"])
             if fn is None:
@@ -426,4 +433,9 @@ def _site_packages_without_pth(workdir):
 if __name__ == "__main__":
     _site_packages_without_pth(sys.argv[1])
     _load_numpy()
-    main(sys.argv[1], int(sys.argv[2]))
+    if sys.argv[2] == "-":  # no fd passing on Windows: a file the parent polls
+        control = os.open(os.path.join(sys.argv[1], "events.jsonl"),
+                          os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0), 0o600)
+    else:
+        control = int(sys.argv[2])
+    main(sys.argv[1], control)

@@ -7,7 +7,7 @@
 import argparse
 import sys
 
-from .sandbox import Limits
+from .supervisor import Limits
 
 
 def _limits(args):

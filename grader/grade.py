@@ -10,7 +10,8 @@ from .i18n import _, set_lang
 from .loader import LoadError, load
 from .probes import plan
 from .run import Run
-from .sandbox import Limits, Sandbox
+from .sandbox import Sandbox
+from .supervisor import Limits
 from .timeouts import calibrate
 
 API_NAMES = ["srn_forward", "srn_forward_tanh", "build_rnncell", "run_rnncell", "build_rnn", "run_rnn", "int2binary",

@@ -5,18 +5,14 @@ seeded generator: random sizes, weights, inputs, h0 and words. A probe carries i
 the expected values are computed in the scoring process by the checks, with the reference.
 """
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from . import probe_ids as P
+from .values import Probe
 
 BUDGETS = json.loads((Path(__file__).resolve().parent.parent / "reference" / "budgets.json").read_text())
-HW_INPUTS = np.array([[1., 1.], [1., 1.], [2., 2.]])
-ONES = np.ones((2, 2))
-SEQ_DATA = [['man', 'women'], ['black', 'white'], ['king', 'queen'], ['girl', 'boy'], ['up', 'down'], ['high', 'low']]
-LETTERS = 'SE?abcdefghijklmnopqrstuvwxyz'
 N_RANDOM = 4  # randomized probes per function
 TRAIN_SEED, OTHER_SEED = 0, 1  # within the seeds over which the budgets were measured (reference/BUDGETS.md)
 # Budgets at which the reference is plainly untrained, for every seed measured (by hand with python -c;
@@ -24,18 +20,6 @@ TRAIN_SEED, OTHER_SEED = 0, 1  # within the seeds over which the budgets were me
 # the adder after 20 iterations adds at most 11.6% of pairs (seeds 0-49; pass: 99%); the char-LM after
 # 1 epoch has loss >= 0.86 (seeds 0-49; pass: < 0.05); seq2seq after 1 epoch translates 0 of 6 (seeds 0-19).
 TINY_BUDGET = {"train_binary_adder": 20, "train_char_lm": 1, "train_seq2seq": 1}
-
-
-@dataclass
-class Probe:
-    id: str
-    section: int
-    fn: str  # a name in the submission, or "@call": call args[0] with the remaining args
-    args: list = field(default_factory=list)
-    kwargs: dict = field(default_factory=dict)
-    hidden: bool = True
-    timeout: float = 30.0
-    seed: int = None  # numpy, torch and random are seeded with it before the call
 
 
 def original_adder_weights(H=16, seed=0):

@@ -21,12 +21,29 @@ def fail(en, zh):
 
 
 class Run:
-    def __init__(self, probes, report=None, load_error=None, visible_only=False, seed=None):
+    def __init__(self, probes, report=None, load_error=None, visible_only=False, seed=None, oracle=None):
         self.probes = {p.id: p for p in probes}
         self.report = report
         self.load_error = load_error  # a Msg when the submission could not be loaded at all
         self.visible_only = visible_only
         self.seed = seed
+        self._oracle = oracle
+        self._expected = {}
+
+    @property
+    def oracle(self):
+        """What the checks compare with: the reference in the grader (grader/oracle.py), stored data and the
+        student's own functions in the student kit."""
+        if self._oracle is None:
+            from .oracle import ReferenceOracle  # not in the student kit, which always passes its own
+            self._oracle = ReferenceOracle()
+        return self._oracle
+
+    def expected(self, pid):
+        """The right answer to probe pid (tensors as float64 NumPy arrays), computed once per run."""
+        if pid not in self._expected:
+            self._expected[pid] = self.oracle.expected(self.probes[pid])
+        return self._expected[pid]
 
     def tol(self, kind):
         return TOLERANCES[kind]

@@ -11,7 +11,7 @@ from .i18n import _, set_lang
 from .probes import plan
 from .report import run_checks
 from .run import Run
-from .sandbox import RunReport, read_answer
+from .supervisor import RunReport, read_answer
 from .values import probe_spec
 
 

@@ -9,6 +9,19 @@ import numpy as np
 
 
 @dataclass
+class Probe:
+    """One call of a submission's function: which function, on which inputs (the arguments below)."""
+    id: str
+    section: int
+    fn: str  # a name in the submission, or "@call": call args[0] with the remaining args
+    args: list = field(default_factory=list)
+    kwargs: dict = field(default_factory=dict)
+    hidden: bool = True
+    timeout: float = 30.0
+    seed: int = None  # numpy, torch and random are seeded with it before the call
+
+
+@dataclass
 class Tensor:
     """An argument the child receives as a torch tensor."""
     array: np.ndarray
@@ -88,7 +101,8 @@ def to_spec(value, arrays):
         return {"t": "result_of", "probe": value.probe, "index": value.index}
     if isinstance(value, tuple):
         return {"t": "tuple", "items": [to_spec(v, arrays) for v in value]}
-    if isinstance(value, list) and any(isinstance(v, (np.ndarray, Tensor)) for v in value):
+    if isinstance(value, list) and any(isinstance(v, (np.ndarray, Tensor, ResultOf, TorchModule, StudentModule))
+                                       for v in value):
         return {"t": "list", "items": [to_spec(v, arrays) for v in value]}
     if isinstance(value, dict) and any(isinstance(v, (np.ndarray, Tensor)) for v in value.values()):
         return {"t": "dict", "items": {k: to_spec(v, arrays) for k, v in value.items()}}

@@ -62,7 +62,7 @@ GRADE_ONE = """
 import json, sys
 sys.path.insert(0, {root!r})
 from grader.grade import grade
-from grader.sandbox import Limits
+from grader.supervisor import Limits
 from grader.i18n import set_lang
 set_lang("en")
 results, run = grade({path!r}, seed=0, limits=Limits(memory_bytes=int({gib} * 2 ** 30)))

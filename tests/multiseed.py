@@ -14,7 +14,8 @@ from grader.loader import load
 from grader.probes import plan
 from grader.report import make_results, run_checks
 from grader.run import Run
-from grader.sandbox import Limits, RunReport, Sandbox
+from grader.sandbox import Sandbox
+from grader.supervisor import Limits, RunReport
 from grader.timeouts import calibrate
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from grader.batch import discover, main as batch_main
-from grader.sandbox import Limits
+from grader.supervisor import Limits
 
 from conftest import ROOT, mutate, reference_module_source
 

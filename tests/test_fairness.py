@@ -7,7 +7,7 @@ Seeds share one sandboxed run (tests/multiseed.py), so 20 seeds cost about one g
 """
 import pytest
 
-from grader.sandbox import Limits
+from grader.supervisor import Limits
 
 from conftest import full_marks, mutate, reference_module_source, write_submission
 from corpus import CHEATS, CORRECT, write

@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from grader.grade import grade_to_file
-from grader.sandbox import Limits
+from grader.supervisor import Limits
 
 from conftest import ROOT, section_scores
 

@@ -6,7 +6,8 @@ import numpy as np
 import psutil
 
 from grader.probes import Probe
-from grader.sandbox import Limits, Sandbox
+from grader.sandbox import Sandbox
+from grader.supervisor import Limits
 
 FAST = Limits(cell_timeout=8.0, startup_timeout=30.0, total_timeout=120.0, memory_bytes=2 * 2 ** 30)
 

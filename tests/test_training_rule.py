@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import reference
-from grader.checks.test_s4 import PASS_ACCURACY, binary_adder_accuracy
+from reference.s4_binary_adder import PASS_ACCURACY, binary_adder_accuracy
 from grader.checks.test_s5 import LOSS_THRESHOLD
 from grader.probes import OTHER_SEED, TINY_BUDGET, TRAIN_SEED
 from reference.s5_char_lm import char_lm_loss

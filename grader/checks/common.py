@@ -1,7 +1,6 @@
 """Checks shared by the sections: type, shape, dtype and finiteness first, then values."""
 import numpy as np
 
-from ..expected import expected, to_numpy
 from ..i18n import _
 from ..run import CheckFailed, fail, passes
 from ..values import ForeignValue, ModuleValue, StudentModule, Tensor, TensorValue, TorchModule
@@ -151,7 +150,7 @@ def follows_inputs(run, pids):
         if record is None or record.status != "ok":
             continue
         answers.append(record.value)
-        wanted.append(to_numpy(expected(run.probe(pid))))
+        wanted.append(run.expected(pid))
     if len(answers) < 2:
         return None
     if all(_equal(wanted[0], w) for w in wanted[1:]):
@@ -195,7 +194,7 @@ def _sizes(p):
 
 
 __all__ = ["CheckFailed", "all_pass", "describe", "expect_array", "expect_close", "expect_tensor", "expect_unmodified",
-           "expected", "fail", "follows_inputs", "require_follows_inputs", "same_value", "to_numpy", "unpack", "passes"]
+           "fail", "follows_inputs", "require_follows_inputs", "same_value", "unpack", "passes"]
 
 
 def expect_module(value, torch_cls, name, config=None):
@@ -213,11 +212,10 @@ def expect_module(value, torch_cls, name, config=None):
     return value
 
 
-def load_state(model, value, name):
-    """Load a returned module's state_dict into a reference model; shapes and names must match."""
-    import torch
+def expect_state(run, cls, value, name):
+    """A returned module's parameters under the homework model's names and shapes; name -> float32 array."""
     state = value.state
-    want = model.state_dict()
+    want = run.oracle.state_shapes(cls)
     # Entries beyond the homework's (a buffer, an unused layer) are the student's business; the
     # homework's own parameters must all be there, under the homework's names.
     missing = sorted(set(want) - set(state))
@@ -225,17 +223,33 @@ def load_state(model, value, name):
         fail(f"{name} lacks the homework model's parameters {missing}. Keep the attribute names of the homework "
              f"(e.g. emb, rnn, fc).",
              f"{name} 缺少作业模型的参数 {missing}。请保持作业中的属性名（如 emb、rnn、fc）。")
-    loaded = {}
-    for key, tensor in want.items():
+    checked = {}
+    for key, shape in want.items():
         got = state[key]
-        if not isinstance(got, TensorValue) or tuple(got.array.shape) != tuple(tensor.shape):
-            shape = tuple(got.array.shape) if isinstance(got, TensorValue) else describe(got)
-            fail(f"{name}'s parameter {key} should have shape {tuple(tensor.shape)}, but has {shape}.",
-                 f"{name} 的参数 {key} 形状应为 {tuple(tensor.shape)}，实际为 {shape}。")
+        if not isinstance(got, TensorValue) or tuple(got.array.shape) != tuple(shape):
+            found = tuple(got.array.shape) if isinstance(got, TensorValue) else describe(got)
+            fail(f"{name}'s parameter {key} should have shape {tuple(shape)}, but has {found}.",
+                 f"{name} 的参数 {key} 形状应为 {tuple(shape)}，实际为 {found}。")
         _finite(got.array, f"{name}.{key}")
-        loaded[key] = torch.from_numpy(np.asarray(got.array, dtype=np.float32).copy())
-    model.load_state_dict(loaded)
-    return model
+        checked[key] = np.asarray(got.array, dtype=np.float32)
+    return checked
+
+
+def torch_module(kind, value):
+    """A plain torch.nn.<kind> (RNNCell, RNN or Linear) of a returned module's configuration and state."""
+    import torch
+    cfg = value.config
+    if kind == "Linear":
+        module = torch.nn.Linear(cfg["in_features"], cfg["out_features"], bias="bias" in value.state)
+    elif kind == "RNNCell":
+        module = torch.nn.RNNCell(cfg["input_size"], cfg["hidden_size"], bias=cfg.get("bias", True),
+                                  nonlinearity=cfg.get("nonlinearity", "tanh"))
+    else:
+        module = torch.nn.RNN(cfg["input_size"], cfg["hidden_size"], num_layers=cfg.get("num_layers", 1),
+                              bias=cfg.get("bias", True), nonlinearity=cfg.get("nonlinearity", "tanh"),
+                              bidirectional=cfg.get("bidirectional", False))
+    module.load_state_dict({k: torch.from_numpy(np.asarray(v.array, np.float32).copy()) for k, v in value.state.items()})
+    return module
 
 
 def check_logits(run, pid, tol_key, name):
@@ -245,7 +259,7 @@ def check_logits(run, pid, tol_key, name):
     them apart, so a forward that returns log_softmax (logits minus their logsumexp) is as right. Both
     sides are compared after subtracting each row's mean.
     """
-    want = to_numpy(expected(run.probe(pid)))
+    want = run.expected(pid)
     logits = expect_tensor(run.answer(pid), name, want.shape)
     centre = lambda a: np.asarray(a, np.float64) - np.asarray(a, np.float64).mean(axis=-1, keepdims=True)
     expect_close(centre(logits), centre(want), run.tol(tol_key), "logits (each row less its mean)",
@@ -254,26 +268,26 @@ def check_logits(run, pid, tol_key, name):
 
 def check_text_answer(run, pid, call):
     """A string answer (predict, translate) on the grader's weights against the reference's."""
-    got, want = run.answer(pid), expected(run.probe(pid))
+    got, want = run.answer(pid), run.expected(pid)
     if not isinstance(got, str) or got != want:
         fail(f"{call} should be {want!r} with the grader's weights, but is {got!r}.",
              f"使用评分器给出的权重时，{call} 应为 {want!r}，实际为 {got!r}。")
 
 
-__all__ += ["check_logits", "check_text_answer", "expect_module", "load_state"]
+__all__ += ["check_logits", "check_text_answer", "expect_module", "expect_state", "torch_module"]
 
 
 def require_real_training(run, section, fn, untrained):
     """Training must happen: with a tiny budget the result is untrained, and two seeds give two results.
 
-    `untrained(answer)` returns (True, "") when the answer is untrained, else (False, what it achieved).
+    `untrained(run, pid)` returns (True, "") when probe pid's answer is untrained, else (False, what it achieved).
     Returning stored parameters, or ignoring the budget or the seed, fails here.
     """
     from .. import probe_ids as P
     tiny, other = run.probe(P.tiny(section)), run.probe(P.tiny_other_seed(section))
     call = f"{fn}({', '.join(f'{k}={v}' for k, v in tiny.kwargs.items())})"
     a, b = run.answer(tiny.id), run.answer(other.id)
-    ok, what = untrained(a)
+    ok, what = untrained(run, tiny.id)
     if not ok:
         fail(f"{call} already gives a trained result ({what}), though the reference is untrained at so small a budget: "
              f"training must run for the budget it is given, from its seed, not return stored results.",

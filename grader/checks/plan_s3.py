@@ -1,7 +1,8 @@
 """Section 3's probes: the homework's all-ones modules and sequence, then random modules, sizes and h0."""
 import numpy as np
 
-from ..probes import HW_INPUTS, N_RANDOM, linear_state, rnn_state
+from ..homework import HW_INPUTS
+from ..probes import N_RANDOM, linear_state, rnn_state
 from ..values import Tensor, TorchModule
 
 

@@ -2,7 +2,8 @@
 import numpy as np
 
 from .. import probe_ids as P
-from ..probes import (BUDGETS, N_RANDOM, SEQ_DATA, decisive, one_hot_batch, raw_decoding,
+from ..homework import SEQ_DATA
+from ..probes import (BUDGETS, N_RANDOM, decisive, one_hot_batch, raw_decoding,
                       random_word, seq2seq_state)
 from ..values import ResultOf, StudentModule, Tensor
 

@@ -1,9 +1,7 @@
 """Sections 1 and 2 share their checks: the NumPy SRN without and with tanh."""
 import numpy as np
 
-from ..probes import HW_INPUTS, N_RANDOM, ONES
-from .common import (all_pass, expect_array, expect_close, expect_unmodified, expected, require_follows_inputs,
-                     unpack)
+from .common import all_pass, expect_array, expect_close, expect_unmodified, require_follows_inputs, unpack
 
 HW_STATES = np.array([[2., 2.], [6., 6.], [16., 16.]])  # printed as state_t in section 1
 HW_OUTPUTS = {1: np.array([[4., 4.], [12., 12.], [32., 32.]]),  # printed output_y in section 1
@@ -23,7 +21,7 @@ def srn_result(run, pid):
 def check_random(run, pid):
     section = run.probe(pid).section
     states, outputs = srn_result(run, pid)
-    want_states, want_outputs = expected(run.probe(pid))
+    want_states, want_outputs = run.expected(pid)
     expect_close(states, want_states, run.tol(f"s{section}"), "states")
     expect_close(outputs, want_outputs, run.tol(f"s{section}"), "outputs")
 
@@ -48,14 +46,3 @@ def check_unmodified(run, section, fn):
 
 def check_all_random(run, section):
     all_pass(run, check_random, run.ids(f"s{section}.rand"))
-
-
-def plan_srn(p, section, fn):
-    """The probes of sections 1 and 2: the homework's inputs, then random sizes, weights, inputs and h0."""
-    p.add(f"s{section}.hw", fn, [HW_INPUTS, ONES, ONES, ONES], hidden=False)
-    for k in range(N_RANDOM):
-        T, I, H, O = (int(v) for v in p.rng.integers([2, 1, 2, 1], [7, 5, 6, 4]))  # T >= 2: the recurrence shows
-        args = [p.rng.normal(size=(T, I)), p.rng.normal(size=(H, I)) * 0.6, p.rng.normal(size=(H, H)) * 0.6,
-                p.rng.normal(size=(O, H))]
-        kwargs = {} if k == 0 else {"h0": p.rng.normal(size=H)}
-        p.add(f"s{section}.rand{k}", fn, args, kwargs)

@@ -1,5 +1,5 @@
 """Section 1: the SRN in NumPy, no activation (10 points by default)."""
-from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
+from .marks import number, tags, visibility, weight
 
 from . import srn
 

@@ -1,10 +1,9 @@
 """Section 4: the binary-addition RNN with hand-written BPTT (20 points by default)."""
 import numpy as np
-from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
+from .marks import number, tags, visibility, weight
 
-from reference.s4_binary_adder import PASS_ACCURACY, binary_adder_accuracy
-
-from .common import (all_pass, describe, expect_array, expect_close, expect_unmodified, expected, fail,
+from ..run import CheckFailed
+from .common import (all_pass, describe, expect_array, expect_close, expect_unmodified, fail,
                      require_follows_inputs, require_real_training, unpack)
 
 KEYS = ("W_xh", "W_hh", "W_hy")
@@ -23,7 +22,7 @@ def check_int2binary(run, pid):
     p = run.probe(pid)
     width = p.kwargs.get("width", 8)
     bits = expect_array(run.answer(pid), f"int2binary({p.args[0]})", (width,), dtype="int")
-    want = expected(p)
+    want = run.expected(pid)
     if not np.array_equal(bits.astype(np.int64), want.astype(np.int64)):
         fail(f"int2binary({p.args[0]}, width={width}) should be {want.tolist()} (most significant bit first), "
              f"but is {bits.tolist()}.",
@@ -33,7 +32,7 @@ def check_int2binary(run, pid):
 def _check_int_answer(run, pid, call, grader_weights=False):
     """An integer answer (binary2int, add_binary) against the reference's."""
     got = as_int(run.answer(pid), call)
-    want = expected(run.probe(pid))
+    want = run.expected(pid)
     if got != want:
         en, zh = (" with the grader's weights", "使用评分器给出的权重时，") if grader_weights else ("", "")
         fail(f"{call} should be {want}{en}, but is {got}.", f"{zh}{call} 应为 {want}，实际为 {got}。")
@@ -48,9 +47,8 @@ def check_bits(run, pid):
 
 
 def check_forward(run, pid):
-    p = run.probe(pid)
     hidden, outputs = unpack(run.answer(pid), ["hidden", "outputs"], "binary_adder_forward")
-    want_h, want_y = expected(p)
+    want_h, want_y = run.expected(pid)
     expect_array(hidden, "hidden", want_h.shape)
     expect_array(outputs, "outputs", want_y.shape)
     expect_close(hidden, want_h, run.tol("s4.forward"), "hidden")
@@ -68,9 +66,8 @@ def expect_weight_dict(value, fn):
 
 
 def check_gradients(run, pid):
-    p = run.probe(pid)
     grads = expect_weight_dict(run.answer(pid), "binary_adder_gradients")
-    want = expected(p)
+    want = run.expected(pid)
     for k in KEYS:
         expect_array(grads[k], f"gradients['{k}']", want[k].shape)
     for k in KEYS:
@@ -129,33 +126,29 @@ def test_training(run):
     H = p.kwargs["hidden_dim"]
     for k, shape in zip(KEYS, [(2, H), (H, H), (H, 1)]):
         expect_array(weights[k], f"weights['{k}']", shape)
-    acc = binary_adder_accuracy(weights)
-    if not acc >= PASS_ACCURACY:
-        wrong = [f"{a} + {b}" for a, b in HW_SUMS if _trusted_add(weights, a, b) != a + b]
+    acc, pass_accuracy = run.oracle.adder_accuracy(run, "s4.train"), run.oracle.pass_accuracy
+    if not acc >= pass_accuracy:
+        wrong = [f"{a} + {b}" for a, b in HW_SUMS if run.oracle.adder_sum(run, "s4.train", a, b) != a + b]
         fail(f"After train_binary_adder(iterations={p.kwargs['iterations']}, seed={p.kwargs['seed']}), the network adds "
-             f"{acc:.2%} of all pairs a, b < 128 correctly; it should reach {PASS_ACCURACY:.0%}, as the reference does for "
+             f"{acc:.2%} of all pairs a, b < 128 correctly; it should reach {pass_accuracy:.0%}, as the reference does for "
              f"every seed 0-49 at this budget "
              f"(reference/BUDGETS.md). Wrong among the homework's sums: {', '.join(wrong) or 'none'}.",
              f"train_binary_adder(iterations={p.kwargs['iterations']}, seed={p.kwargs['seed']}) 训练后，网络对所有 a, b < 128 "
-             f"的加法正确率为 {acc:.2%}；应达到 {PASS_ACCURACY:.0%}，参考实现在此预算下对种子 0-49 均能达到（见 reference/BUDGETS.md）。"
+             f"的加法正确率为 {acc:.2%}；应达到 {pass_accuracy:.0%}，参考实现在此预算下对种子 0-49 均能达到（见 reference/BUDGETS.md）。"
              f"作业中算错的加法：{', '.join(wrong) or '无'}。")
     require_real_training(run, "s4", "train_binary_adder", _adder_untrained)
 
 
-def _adder_untrained(weights):
+def _adder_untrained(run, pid):
+    weights = run.answer(pid)
     if not isinstance(weights, dict) or set(weights) != set(KEYS) or not all(
             isinstance(weights[k], np.ndarray) and weights[k].dtype.kind == "f" for k in KEYS):
         return True, ""  # not a weight dict at all: nothing trained
     try:
-        acc = binary_adder_accuracy(weights)
-    except (ValueError, TypeError):
+        acc = run.oracle.adder_accuracy(run, pid)
+    except (ValueError, TypeError, CheckFailed):
         return True, ""
-    return acc < PASS_ACCURACY, f"{acc:.2%} of all sums right"
-
-
-def _trusted_add(weights, a, b):
-    import reference
-    return reference.add_binary({k: np.asarray(v, np.float64) for k, v in weights.items()}, a, b)
+    return acc < run.oracle.pass_accuracy, f"{acc:.2%} of all sums right"
 
 
 @weight(2)

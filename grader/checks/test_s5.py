@@ -2,15 +2,12 @@
 import math
 
 import numpy as np
-from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
-
-import reference
-from reference.s5_char_lm import char_lm_loss
+from .marks import number, tags, visibility, weight
 
 from ..values import ModuleValue, TensorValue
 from .. import probe_ids as P
 from ..run import CheckFailed
-from .common import (all_pass, check_logits, check_text_answer, describe, expect_module, fail, load_state,
+from .common import (all_pass, check_logits, check_text_answer, describe, expect_module, expect_state, fail,
                      require_real_training, unpack)
 
 LOSS_THRESHOLD = 0.05  # the homework's target: "loss < 0.05"
@@ -39,7 +36,7 @@ def check_structure(run, pid):
             fail(f"CharRNN has no attribute self.{name}; the homework's model has emb, rnn and fc.",
                  f"CharRNN 没有属性 self.{name}；作业中的模型有 emb、rnn 和 fc。")
         expect_module(model.children[name], cls, f"CharRNN().{name}", config)
-    load_state(reference.CharRNN(), model, "CharRNN()")
+    expect_state(run, "CharRNN", model, "CharRNN()")
 
 
 def check_forward(run, pid):
@@ -79,8 +76,10 @@ def test_training(run):
         if isinstance(loss, bool) or not isinstance(loss, (float, int, np.floating)) or not math.isfinite(float(loss)):
             fail(f"losses[{i}] should be a finite float (use loss.item()), but it is {loss!r}.",
                  f"losses[{i}] 应为有限浮点数（请使用 loss.item()），实际为 {loss!r}。")
-    trusted = char_lm_loss(load_state(reference.CharRNN(), model, "the trained model"))
-    pred = reference.predict(load_state(reference.CharRNN(), model, "the trained model"))
+    if not isinstance(model, ModuleValue):
+        fail(f"train_char_lm should return the trained CharRNN as its model, but returned {describe(model)}.",
+             f"train_char_lm 返回的 model 应为训练好的 CharRNN，实际为 {describe(model)}。")
+    trusted, pred = run.oracle.char_lm(run, "s5.train", expect_state(run, "CharRNN", model, "the trained model"))
     budget_note = (f"train_char_lm(epochs={epochs}, lr=0.05, seed={seed}); the reference passes for every seed 0-49 at "
                    f"this budget (reference/BUDGETS.md)")
     if not float(losses[-1]) < LOSS_THRESHOLD or not trusted < LOSS_THRESHOLD:
@@ -99,12 +98,14 @@ def test_training(run):
     require_real_training(run, "s5", "train_char_lm", _char_lm_untrained)
 
 
-def _char_lm_untrained(answer):
+def _char_lm_untrained(run, pid):
     try:
-        model = load_state(reference.CharRNN(), unpack(answer, ["model", "losses"], "train_char_lm")[0], "model")
+        model = unpack(run.answer(pid), ["model", "losses"], "train_char_lm")[0]
+        if not isinstance(model, ModuleValue):
+            return True, ""
+        loss, _prediction = run.oracle.char_lm(run, pid, expect_state(run, "CharRNN", model, "model"))
     except CheckFailed:
         return True, ""  # not a model of the homework's shape: nothing trained
-    loss = char_lm_loss(model)
     return not loss < LOSS_THRESHOLD, f"loss {loss:.4f}"
 
 

@@ -1,21 +1,19 @@
 """Section 7: the encoder-decoder (25 points by default)."""
 import numpy as np
-from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
+from .marks import number, tags, visibility, weight
 
-import reference
-
+from ..homework import LETTERS, SEQ_DATA
 from ..values import ModuleValue
 from .. import probe_ids as P
 from ..run import CheckFailed
-from .common import (all_pass, check_logits, check_text_answer, describe, expect_module, expect_tensor,
-                     expect_unmodified, expected, fail, load_state, require_follows_inputs,
-                     require_real_training, unpack)
+from .common import (all_pass, check_logits, check_text_answer, describe, expect_module, expect_state, expect_tensor,
+                     expect_unmodified, fail, require_follows_inputs, require_real_training, unpack)
 
 
 def check_make_data(run, pid):
     p = run.probe(pid)
     enc, dec_in, dec_out = unpack(run.answer(pid), ["enc_input", "dec_input", "dec_output"], "make_data")
-    want = [t.numpy() for t in expected(p)]
+    want = list(run.expected(pid))
     expect_tensor(enc, "enc_input", want[0].shape)
     expect_tensor(dec_in, "dec_input", want[1].shape)
     expect_tensor(dec_out, "dec_output", want[2].shape, dtype="int64")
@@ -24,8 +22,8 @@ def check_make_data(run, pid):
                            ("dec_output", dec_out.array, want[2])):
         if not np.array_equal(got, exp):
             i = int(np.argwhere(np.any((got != exp).reshape(len(words), -1), axis=1))[0][0])
-            shown = lambda arr: ("".join(reference.LETTERS[j] for j in arr.argmax(-1)) if arr.ndim == 2
-                                 else "".join(reference.LETTERS[j] for j in arr))
+            shown = lambda arr: ("".join(LETTERS[j] for j in arr.argmax(-1)) if arr.ndim == 2
+                                 else "".join(LETTERS[j] for j in arr))
             fail(f"make_data: {name} for {words[i]} (n_step={p.kwargs.get('n_step', 5)}) should encode "
                  f"{shown(exp[i])!r}, but encodes {shown(got[i]) if np.isfinite(got[i]).all() else 'something else'!r}.",
                  f"make_data：{words[i]}（n_step={p.kwargs.get('n_step', 5)}）的 {name} 应编码为 {shown(exp[i])!r}，"
@@ -68,9 +66,8 @@ def test_training(run):
             fail(f"The model has no attribute self.{name}; the homework's Seq2Seq has encoder, decoder and fc.",
                  f"模型没有属性 self.{name}；作业中的 Seq2Seq 有 encoder、decoder 和 fc。")
         expect_module(model.children[name], "RNN", f"model.{name}", {"input_size": 29, "hidden_size": 128})
-    trusted = load_state(reference.Seq2Seq(), model, "the trained model")
-    got = {w: reference.translate(trusted, w) for w, _ in reference.SEQ_DATA}
-    wrong = [f"{w} -> {got[w]!r} (should be {t!r})" for w, t in reference.SEQ_DATA if got[w] != t]
+    got = run.oracle.translations(run, "s7.train", expect_state(run, "Seq2Seq", model, "the trained model"))
+    wrong = [f"{w} -> {got[w]!r} (should be {t!r})" for w, t in SEQ_DATA if got[w] != t]
     if wrong:
         ep, seed = p.kwargs["epochs"], p.kwargs["seed"]
         fail(f"After train_seq2seq(epochs={ep}, seed={seed}), {6 - len(wrong)}/6 words translate correctly; wrong: "
@@ -78,8 +75,8 @@ def test_training(run):
              f"train_seq2seq(epochs={ep}, seed={seed}) 训练后，6 个词中只有 {6 - len(wrong)} 个翻译正确；错误：{'; '.join(wrong)}。"
              f"参考实现在此预算下对种子 0-19 均为 6/6（见 reference/BUDGETS.md）。")
     # The homework's six translations, by the student's own translate on the student's own model.
-    own = {w: run.answer(P.translate_trained(w)) for w, _ in reference.SEQ_DATA}
-    wrong = [f"{w} -> {own[w]!r} (should be {t!r})" for w, t in reference.SEQ_DATA if own[w] != t]
+    own = {w: run.answer(P.translate_trained(w)) for w, _ in SEQ_DATA}
+    wrong = [f"{w} -> {own[w]!r} (should be {t!r})" for w, t in SEQ_DATA if own[w] != t]
     if wrong:
         fail(f"Your translate on your trained model gets {6 - len(wrong)}/6 right ({'; '.join(wrong)}), though the "
              f"grader's own evaluation of that model gets 6/6.",
@@ -87,15 +84,16 @@ def test_training(run):
     require_real_training(run, "s7", "train_seq2seq", _seq2seq_untrained)
 
 
-def _seq2seq_untrained(model):
+def _seq2seq_untrained(run, pid):
+    model = run.answer(pid)
     if not isinstance(model, ModuleValue):
         return True, ""
     try:
-        trusted = load_state(reference.Seq2Seq(), model, "model")
+        got = run.oracle.translations(run, pid, expect_state(run, "Seq2Seq", model, "model"))
     except CheckFailed:
         return True, ""
-    right = sum(reference.translate(trusted, w) == t for w, t in reference.SEQ_DATA)
-    return right < len(reference.SEQ_DATA), f"{right}/6 translations right"
+    right = sum(got[w] == t for w, t in SEQ_DATA)
+    return right < len(SEQ_DATA), f"{right}/6 translations right"
 
 
 @weight(2)

@@ -1,0 +1,60 @@
+"""What the checks compare a submission with, in the grader: the reference, run in this trusted process.
+
+Every check asks `run.oracle`, never `reference` itself, so the check modules can also run in the
+student kit, whose oracle answers the same questions from data stored when the kit was built and
+from the student's own functions (student_kit/hw8check/oracle.py).
+"""
+import numpy as np
+import torch
+
+import reference
+from reference.s4_binary_adder import PASS_ACCURACY, binary_adder_accuracy
+from reference.s5_char_lm import char_lm_loss
+
+from .expected import REFERENCE_CLASSES, expected, to_numpy
+from .homework import SEQ_DATA
+
+
+class ReferenceOracle:
+    pass_accuracy = PASS_ACCURACY  # the adder's training criterion (reference/BUDGETS.md)
+
+    def expected(self, probe):
+        """The reference's answer to the probe, tensors as float64 NumPy arrays."""
+        return to_numpy(expected(probe))
+
+    def state_shapes(self, cls):
+        """The homework model's parameters: name -> shape."""
+        return {k: tuple(v.shape) for k, v in REFERENCE_CLASSES[cls]().state_dict().items()}
+
+    def run_built(self, kind, net, linear, seq):
+        """The modules a student built, run by the reference on seq: outputs (T, batch, out) as NumPy."""
+        from .checks.common import torch_module
+        runner = reference.run_rnncell if kind == "RNNCell" else reference.run_rnn
+        with torch.no_grad():
+            _, outputs = runner(torch_module(kind, net), torch_module("Linear", linear), torch.tensor(seq))
+        return outputs.numpy()
+
+    # The trained results, re-evaluated here: the student's numbers are not taken on trust.
+    def adder_accuracy(self, run, pid):
+        return binary_adder_accuracy(_float64(run.answer(pid)))
+
+    def adder_sum(self, run, pid, a, b):
+        return int(reference.add_binary(_float64(run.answer(pid)), a, b))
+
+    def char_lm(self, run, pid, state):
+        """(loss, prediction for "hello") of the trained CharRNN whose checked state is given."""
+        model = _loaded(reference.CharRNN(), state)
+        return char_lm_loss(model), reference.predict(model)
+
+    def translations(self, run, pid, state):
+        model = _loaded(reference.Seq2Seq(), state)
+        return {word: reference.translate(model, word) for word, _ in SEQ_DATA}
+
+
+def _float64(weights):
+    return {k: np.asarray(v, np.float64) for k, v in weights.items()}
+
+
+def _loaded(model, state):
+    model.load_state_dict({k: torch.from_numpy(np.asarray(v, np.float32).copy()) for k, v in state.items()})
+    return model

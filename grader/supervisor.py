@@ -1,0 +1,339 @@
+"""Supervise a submission's child processes, on any platform: the run's data types and its state machine.
+
+The child (grader/_child.py) executes the submission's cells one by one, then answers the probes in
+order, and reports each step as a JSON event. The supervisor follows those events: a cell or probe
+that runs past its time limit, or that kills the child, is recorded, and a fresh child starts again,
+skipping the bad cell or continuing after the bad probe. How a child is started, watched and killed
+is a subclass's: grader/sandbox.py on the grading machine (Linux: session, limits, uid), and the
+student kit's portable runner on a student's laptop. Answers are read with json and
+numpy.frombuffer on plain numeric dtypes: never a pickle.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .values import ForeignValue, ModuleValue, TensorValue
+
+MAX_ANSWER_BYTES = 64 * 2 ** 20
+
+
+class SandboxError(RuntimeError):
+    """The child could not start at all: the grader's fault, never the submission's."""
+
+
+@dataclass
+class Limits:
+    cell_timeout: float = 60.0  # seconds for one notebook cell
+    startup_timeout: float = 60.0  # seconds for the child to start, and between cells and probes
+    total_timeout: float = 540.0  # seconds for the whole run, restarts included
+    memory_bytes: int = 3 * 2 ** 30  # address space of one child
+    output_bytes: int = 32 * 1024  # what is kept of the submission's stdout and stderr
+    file_bytes: int = 256 * 2 ** 20  # largest file the child may write
+    max_restarts: int = 12
+    timeout_scale: float = 1.0  # multiplies every probe's own time limit (tests use small ones)
+    user: str | None = None  # run children as this user (needs root)
+
+
+@dataclass
+class Answer:
+    status: str  # ok | error | timeout | crashed | not_run
+    value: object = None
+    args_after: list = None
+    kwargs_after: dict = None
+    error: dict = None
+    seconds: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class CellReport:
+    index: int
+    status: str  # ok | error | timeout | crashed
+    error: dict = None
+    seconds: float = 0.0
+
+
+@dataclass
+class RunReport:
+    cells: dict = field(default_factory=dict)  # index -> CellReport
+    namespace: dict = field(default_factory=dict)  # API name -> {kind, signature}
+    answers: dict = field(default_factory=dict)  # probe id -> Answer
+    output: str = ""
+    output_dropped: int = 0
+    restarts: int = 0
+    seconds: float = 0.0
+    stray_processes_killed: int = 0
+    early_exit: str = None  # how the child died outside any cell or probe
+    child_vm_peak_kb: int = None  # peak address space of the child that finished the run (Linux)
+
+
+class Supervisor:
+    """The platform-neutral half of a run: subclasses provide _prepare, _run_once and _cleanup."""
+    _site_packages = []  # folders the child adds to sys.path (the sandbox starts it with -I -S)
+
+    def __init__(self, cells, probes, api_names, limits=None, workdir=None, labels=None):
+        self.cells = list(cells)
+        self.labels = list(labels) if labels else [f"cell {i + 1}" for i in range(len(self.cells))]
+        self.probes = list(probes)
+        self._index = {p.id: i for i, p in enumerate(self.probes)}
+        self.api_names = list(api_names)
+        self.limits = limits or Limits()
+        self._own_workdir = workdir is None
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="hw8-run-"))
+        self.report = RunReport()
+        self._out = bytearray()
+        self._done_probes = set()
+        self._skip_probes = set()
+        self._seen_cell = False
+        self._hung = {}  # function name -> "timeout" | "crashed": stubbed in later children
+
+    def _prepare(self):
+        """Make the work folder: the child's copy, its inputs and the specs of the probes."""
+        raise NotImplementedError
+
+    def _run_once(self, deadline):
+        """Start one child, follow its events until it finishes, dies or passes a limit; return what stopped it."""
+        raise NotImplementedError
+
+    def _cleanup(self):
+        """After the last child: whatever the platform needs to leave nothing behind."""
+
+    def _share(self, path):
+        """Make a file the child reads readable to it."""
+
+    def _write_job(self, skip, start):
+        job = {"cells": self.cells, "labels": self.labels, "api": self.api_names, "probes": self._specs,
+               "skip_cells": sorted(skip), "start_probe": start, "skip_probes": sorted(self._skip_probes),
+               "hung": self._hung,
+               "site_packages": self._site_packages}
+        (self.workdir / "job.json").write_text(json.dumps(job))
+        self._share(self.workdir / "job.json")
+
+    def run(self):
+        t0 = time.monotonic()
+        deadline = t0 + self.limits.total_timeout
+        try:
+            self._prepare()
+            skip, start = set(), 0
+            while True:
+                self._write_job(skip, start)
+                kind, what = self._run_once(deadline)
+                if kind == "done":
+                    break
+                if kind == "cell":
+                    skip.add(what)
+                elif kind == "probe":
+                    start = self._probe_index(what) + 1
+                    self._skip_same_function(what)
+                elif kind == "deadline":
+                    break
+                elif kind == "early":  # died outside any cell or probe
+                    if not self._seen_cell:
+                        raise SandboxError("the child died before running any cell: "
+                                           f"{self.report.early_exit}\n{self._out.decode('utf-8', 'replace')[-2000:]}")
+                    break
+                if start >= len(self.probes) and kind == "probe":
+                    break
+                if self.report.restarts >= self.limits.max_restarts:
+                    break
+                self.report.restarts += 1
+            self._collect()
+        finally:
+            self._cleanup()
+            self.report.seconds = time.monotonic() - t0
+            self.report.output = self._out.decode("utf-8", errors="replace")
+            if self._own_workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+        return self.report
+
+    @staticmethod
+    def _fn_key(probe):
+        return probe.fn if probe.fn != "@call" else f"{getattr(probe.args[0], 'cls', '?')}.forward"
+
+    def _skip_same_function(self, probe_id):
+        """After a call hangs or kills the process, the same function's later probes are not tried:
+        each would cost a full time limit or a restart, and the answer would be the same."""
+        index = self._probe_index(probe_id)
+        key, how = self._fn_key(self.probes[index]), self.report.answers[probe_id].status
+        verb = {"timeout": "timed out", "crashed": "ended the process"}.get(how, how)
+        for p in self.probes[index + 1:]:
+            if self._fn_key(p) == key and p.id not in self.report.answers:
+                self._skip_probes.add(p.id)
+                self.report.answers[p.id] = Answer(how, message=f"not tried: an earlier call of {key} {verb}")
+        # Other functions that call it would wait out their own (longer) limits for the same hang:
+        # the next child replaces it with a stub that fails at once, naming the hang.
+        self._hung[key] = verb
+
+    def _probe_index(self, probe_id):
+        return self._index[probe_id]
+
+    def _probe_limit(self, probe_id):
+        return self.probes[self._index[probe_id]].timeout * self.limits.timeout_scale
+
+    def _phase_limit(self, phase):
+        kind, what, started = phase
+        if kind == "probe":
+            return started + self._probe_limit(what)
+        if kind == "cell":
+            return started + self.limits.cell_timeout
+        return started + self.limits.startup_timeout
+
+    def _on_event(self, line, phase):
+        try:
+            ev = json.loads(line)
+            kind = ev["event"]
+        except (ValueError, KeyError, TypeError):
+            return phase, None  # not ours: ignore
+        now = time.monotonic()
+        if kind == "cell_start" and isinstance(ev.get("cell"), int):
+            self._seen_cell = True
+            return ("cell", ev["cell"], now), None
+        if kind == "cell_done" and phase[0] == "cell" and ev.get("cell") == phase[1]:
+            err = ev.get("error")
+            status = "ok" if not err else "error"
+            self.report.cells.setdefault(phase[1], CellReport(phase[1], status, err, ev.get("seconds", 0.0)))
+            return ("between", None, now), None
+        if kind == "namespace" and isinstance(ev.get("names"), dict):
+            self.report.namespace = ev["names"]
+            return ("between", None, now), None
+        if kind == "probe_start" and any(p.id == ev.get("probe") for p in self.probes):
+            return ("probe", ev["probe"], now), None
+        if kind == "probe_done" and phase[0] == "probe" and ev.get("probe") == phase[1]:
+            self._done_probes.add(phase[1])
+            return ("between", None, now), None
+        if kind == "all_done":
+            if isinstance(ev.get("vm_peak_kb"), int):
+                self.report.child_vm_peak_kb = ev["vm_peak_kb"]
+            return phase, ("done", None)
+        return phase, None
+
+    def _timed_out(self, phase, deadline):
+        kind, what, started = phase
+        if time.monotonic() >= deadline:
+            self._mark(phase, "timeout", "the whole run passed its time limit")
+            return ("deadline", None)
+        if kind == "cell":
+            self.report.cells[what] = CellReport(what, "timeout", None, time.monotonic() - started)
+            return ("cell", what)
+        if kind == "probe":
+            self.report.answers[what] = Answer("timeout", seconds=time.monotonic() - started,
+                                               message=f"limit {self._probe_limit(what):.0f} s")
+            return ("probe", what)
+        return ("early", None)
+
+    def _mark(self, phase, status, message):
+        kind, what, started = phase
+        if kind == "cell":
+            self.report.cells[what] = CellReport(what, status, {"message": message}, time.monotonic() - started)
+        elif kind == "probe":
+            self.report.answers[what] = Answer(status, message=message, seconds=time.monotonic() - started)
+
+    def _died(self, phase, proc):
+        try:
+            code = proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        how = (f"killed by signal {signal.Signals(-code).name}" if code is not None and code < 0
+               else f"exited with status {code}")
+        kind, what, started = phase
+        if kind == "cell":
+            self.report.cells[what] = CellReport(what, "crashed", {"message": f"the process {how}"},
+                                                 time.monotonic() - started)
+            return ("cell", what)
+        if kind == "probe":
+            self.report.answers[what] = Answer("crashed", message=f"the process {how}",
+                                               seconds=time.monotonic() - started)
+            return ("probe", what)
+        self.report.early_exit = how
+        return ("early", None)
+
+    def _keep_output(self, chunk):
+        room = self.limits.output_bytes - len(self._out)
+        if room > 0:
+            self._out += chunk[:room]
+        self.report.output_dropped += max(0, len(chunk) - max(room, 0))
+
+    def _collect(self):
+        out = self.workdir / "out"
+        for p in self.probes:
+            if p.id in self.report.answers:
+                continue  # timed out or crashed
+            if p.id not in self._done_probes:
+                self.report.answers[p.id] = Answer("not_run", message="not reached")
+                continue
+            self.report.answers[p.id] = read_answer(out, p.id)
+
+
+def read_answer(out, probe_id):
+    meta, blob = out / f"{probe_id}.json", out / f"{probe_id}.bin"
+    try:
+        if meta.stat().st_size > MAX_ANSWER_BYTES or (blob.exists() and blob.stat().st_size > MAX_ANSWER_BYTES):
+            return Answer("error", message="the answer was too large to read")
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        loaded = _read_arrays(blob, data.get("arrays") or {}) if "error" not in data else {}
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        return Answer("error", message=f"the answer could not be read: {exc}")
+    if "error" in data:
+        return Answer("error", error=data["error"], seconds=data.get("seconds", 0.0),
+                      message=str(data["error"].get("message", ""))[:2000])
+    try:
+        value = decode(data["result"], loaded)
+        args_after = [decode(a, loaded) for a in data.get("args_after", [])]
+        kwargs_after = {k: decode(v, loaded) for k, v in data.get("kwargs_after", {}).items()}
+    except (KeyError, TypeError, ValueError) as exc:
+        return Answer("error", message=f"the answer could not be decoded: {exc}")
+    return Answer("ok", value=value, args_after=args_after, kwargs_after=kwargs_after,
+                  seconds=data.get("seconds", 0.0))
+
+
+def _read_arrays(blob, layout):
+    """The child's arrays: raw bytes at the offsets its JSON gives, as plain numeric dtypes only."""
+    raw = blob.read_bytes() if layout else b""
+    arrays = {}
+    for key, spec in layout.items():
+        dtype = np.dtype(str(spec["dtype"]))
+        if dtype.kind not in "biuf" or dtype.hasobject or dtype.fields is not None:
+            raise ValueError(f"array of dtype {dtype} refused")
+        shape = tuple(int(n) for n in spec["shape"])
+        count = int(np.prod(shape, dtype=np.int64))
+        arrays[str(key)] = np.frombuffer(raw, dtype=dtype, count=count, offset=int(spec["offset"])).reshape(shape).copy()
+    return arrays
+
+
+def decode(spec, arrays):
+    """Plain data back from the child's encoding; unknown classes become ForeignValue."""
+    t = spec["t"]
+    if t == "none":
+        return None
+    if t in ("bool", "int"):
+        return (bool if t == "bool" else int)(spec["v"])
+    if t == "float":
+        return float.fromhex(spec["v"])
+    if t == "str":
+        return str(spec["v"])
+    if t == "list":
+        return [decode(s, arrays) for s in spec["items"]]
+    if t == "tuple":
+        return tuple(decode(s, arrays) for s in spec["items"])
+    if t == "dict":
+        return {str(k): decode(s, arrays) for k, s in spec["items"].items()}
+    if t == "ndarray":
+        return np.asarray(arrays[spec["ref"]])
+    if t == "npscalar":
+        return np.asarray(arrays[spec["ref"]])[()]
+    if t == "tensor":
+        return TensorValue(np.asarray(arrays[spec["ref"]]), str(spec["dtype"]), bool(spec.get("requires_grad")))
+    if t == "module":
+        return ModuleValue(str(spec["cls"]), spec.get("torch_cls"), dict(spec.get("config", {})),
+                           {str(k): decode(s, arrays) for k, s in spec.get("state", {}).items()},
+                           {str(k): decode(s, arrays) for k, s in spec.get("children", {}).items()})
+    return ForeignValue(str(spec.get("cls", "?"))[:200])
