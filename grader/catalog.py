@@ -4,11 +4,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 from .i18n import get_lang
 
 SECTIONS = (1, 2, 3, 4, 5, 7)
@@ -16,6 +11,10 @@ CHECKS_DIR = Path(__file__).with_name("checks")
 
 
 def load_points(path=None):
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     data = tomllib.loads(Path(path or Path(__file__).with_name("points.toml")).read_text())
     points = {int(k): float(v) for k, v in data["sections"].items()}
     if sorted(points) != list(SECTIONS):
@@ -44,6 +43,15 @@ class CheckInfo:
         return self.func.__name__
 
 
+class Outcome:
+    """What one check concluded: passed, or the message (a Msg) saying why not."""
+
+    def __init__(self, info, passed, message):
+        self.info = info
+        self.passed = passed
+        self.message = message  # Msg or str
+
+
 def info_of(func):
     doc = [line.strip() for line in (func.__doc__ or func.__name__).strip().splitlines()]
     number = func.__number__
@@ -52,14 +60,19 @@ def info_of(func):
                      doc_en=doc[0], doc_zh=doc[1] if len(doc) > 1 else "")
 
 
+def checks_of(section):
+    """The checks of one section, as CheckInfo (max_score not set), in the module's order."""
+    module = importlib.import_module(f"{__package__}.checks.test_s{section}")  # grader, or the student kit's copy
+    funcs = [v for k, v in vars(module).items() if k.startswith("test_") and callable(v) and hasattr(v, "__number__")]
+    return [info_of(f) for f in funcs]
+
+
 def catalog(points=None):
     """Every check, in number order, with its max_score from the section points."""
     points = points or load_points()
     checks = []
     for n in SECTIONS:
-        module = importlib.import_module(f"grader.checks.test_s{n}")
-        funcs = [v for k, v in vars(module).items() if k.startswith("test_") and callable(v) and hasattr(v, "__number__")]
-        infos = [info_of(f) for f in funcs]
+        infos = checks_of(n)
         total = sum(i.weight for i in infos)
         for i in infos:
             i.max_score = round(points[n] * i.weight / total, 4)

@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 from .i18n import Msg, _
 
 
@@ -100,12 +98,22 @@ def neutralise_magics(source):
     if not re.search(r"^\s*[%!]|\?\s*$", source, re.M):
         return source  # nothing IPython-specific: leave the cell exactly as written
     if _transformer is None:
-        from IPython.core.inputtransformer2 import TransformerManager
-        _transformer = TransformerManager()
+        try:
+            from IPython.core.inputtransformer2 import TransformerManager
+            _transformer = TransformerManager()
+        except ImportError:  # the student kit without IPython: such lines become no-ops
+            _transformer = _NoIPython()
     try:
         return _transformer.transform_cell(source)
     except Exception:
         return source
+
+
+class _NoIPython:
+    """Without IPython: `%magic` and `!cmd` lines become `pass` (their indentation kept); the rest stays."""
+
+    def transform_cell(self, source):
+        return re.sub(r"^(\s*)[%!].*$", r"\1pass", source, flags=re.M)
 
 
 def _strip_line_magic(line):
@@ -159,7 +167,7 @@ def read_notebook(path, text, notes):
         raise LoadError(_(f"{path.name} uses notebook format {major}; only formats 3 and 4 can be read.",
                           f"{path.name} 使用 notebook 格式 {major}，只支持格式 3 和 4。"))
     try:
-        nb = nbformat.reads(text, as_version=4)
+        nb = _as_v4(text, raw)
     except Exception as exc:
         raise LoadError(_(f"{path.name} could not be read as a notebook: {exc}", f"无法读取 notebook {path.name}：{exc}")) from None
     if major == 3:
@@ -178,6 +186,19 @@ def read_notebook(path, text, notes):
     if not code_cells:
         notes.append(_("The notebook has no code cells.", "notebook 中没有代码单元格。"))
     return cells, code_cells
+
+
+def _as_v4(text, raw):
+    """The notebook in format 4: nbformat's upgrade where installed; the student kit may run without
+    it, and then reads format 4 as it is and format 3's worksheets and `input` fields by hand."""
+    try:
+        import nbformat
+    except ImportError:
+        if raw["nbformat"] == 4:
+            return raw
+        cells = [c for ws in raw.get("worksheets") or [] for c in ws.get("cells") or []]
+        return {"cells": [{**c, "source": c.get("input", c.get("source", ""))} for c in cells]}
+    return nbformat.reads(text, as_version=4)
 
 
 def _chunks_by_ast(text):

@@ -5,23 +5,15 @@ CLI writes the file once, in a finally.
 """
 import json
 import time
-import traceback
 
 import pytest
 
-from .catalog import CHECKS_DIR, catalog, info_of
+from .catalog import CHECKS_DIR, Outcome, catalog, info_of
+from .feedback import OUTPUT_CAP, _cap, internal_error, make_info_test, make_loading_report, make_output_entry
 from .i18n import Msg, _, get_lang
 from .run import CheckFailed
 
-OUTPUT_CAP = 4096  # characters of one test's output
 FILE_CAP = 2 ** 20  # bytes of results.json
-
-
-class Outcome:
-    def __init__(self, info, passed, message):
-        self.info = info
-        self.passed = passed
-        self.message = message  # Msg or str
 
 
 class CollectPlugin:
@@ -52,12 +44,7 @@ class CollectPlugin:
                 self.outcomes[info.number] = Outcome(info, True, "")
             else:
                 exc = call.excinfo.value if call.excinfo else None
-                if isinstance(exc, CheckFailed):
-                    message = exc.feedback
-                else:  # a bug in a check must not look like the student's fault
-                    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-1500:] if exc else ""
-                    message = _("The grader could not finish this check (an internal error; please tell the course staff).\n",
-                                "评分器无法完成此项检查（内部错误，请告知助教）。\n") + tb
+                message = exc.feedback if isinstance(exc, CheckFailed) else internal_error(exc)
                 self.outcomes[info.number] = Outcome(info, False, message)
 
 
@@ -73,11 +60,6 @@ def run_checks(run, visible_only=False, sections=None):
     return plugin.outcomes
 
 
-def _cap(text, cap=OUTPUT_CAP):
-    text = str(text)
-    return text if len(text) <= cap else text[:cap - 40] + "\n… [truncated / 已截断]"
-
-
 def make_test(info, outcome, include_numbers=True):
     passed = outcome is not None and outcome.passed
     if outcome is None:
@@ -90,69 +72,6 @@ def make_test(info, outcome, include_numbers=True):
             "number": info.number, "score": info.max_score if passed else 0.0, "max_score": info.max_score,
             "status": "passed" if passed else "failed", "output": _cap(message), "visibility": info.visibility,
             "tags": list(info.tags)}
-
-
-def make_info_test(number, name, output, visibility="visible"):
-    return {"name": f"{number} {name}", "number": number, "score": 0.0, "max_score": 0.0, "status": "passed",
-            "output": _cap(output), "visibility": visibility}
-
-
-def make_loading_report(submission, report, load_error):
-    """Test 0.1: what was loaded, which cells failed, and how long it took."""
-    lines = []
-    if load_error is not None:
-        lines.append(str(_("Your submission could not be loaded: ", "无法加载你的提交：") + load_error))
-        return make_info_test("0.1", str(_("Loading report", "加载报告")), "\n".join(lines))
-    unit = "code cells" if submission.kind == "ipynb" else "top-level statements"
-    unit_zh = "个代码单元格" if submission.kind == "ipynb" else "条顶层语句"
-    lines.append(str(_(f"Graded {submission.path.name}: {submission.code_cells} {unit}.",
-                       f"已评分 {submission.path.name}：{submission.code_cells} {unit_zh}。")))
-    for note in submission.notes:
-        lines.append("• " + str(note))
-    for index in sorted(report.cells):
-        cell = report.cells[index]
-        if cell.status == "ok":
-            continue
-        unit = submission.cells[index] if index < len(submission.cells) else None
-        label = unit.label if unit else f"cell {index + 1}"
-        if unit is not None and unit.line is not None:
-            label = f"{label}, line {unit.line}"
-        if cell.status == "timeout":
-            lines.append(str(_(f"• {label} did not finish within the time limit; it was stopped and skipped "
-                               f"(the statements before it were kept, those after it still ran).",
-                               f"• {label} 超时未结束，已被中止并跳过（之前的语句保留，之后的语句照常运行）。")))
-        elif cell.status == "crashed":
-            msg = (cell.error or {}).get("message", "")
-            lines.append(str(_(f"• {label} ended the Python process ({msg}); it was skipped.",
-                               f"• {label} 结束了 Python 进程（{msg}），已跳过。")))
-        else:
-            err = cell.error or {}
-            msg = err.get("message", "")[:500]
-            if err.get("type") == "ModuleNotFoundError":
-                lines.append(str(_(f"• {label} was skipped: {msg.split(': ', 1)[-1]}: it is not installed for grading. "
-                                   f"The statements after it still ran.",
-                                   f"• {label} 已跳过：{msg.split(': ', 1)[-1]}：评分环境中没有安装该模块。其后的语句照常运行。")))
-            else:
-                lines.append(str(_(f"• {label} raised {msg}; it was skipped, the statements after it still ran.",
-                                   f"• {label} 抛出异常 {msg}；已跳过，其后的语句照常运行。")))
-    if report.early_exit:
-        lines.append(str(_(f"• The Python process {report.early_exit} outside any cell.", f"• Python 进程在单元格之外{report.early_exit}。")))
-    if report.stray_processes_killed:
-        lines.append(str(_(f"• {report.stray_processes_killed} leftover processes started by the submission were stopped.",
-                           f"• 已结束提交代码遗留的 {report.stray_processes_killed} 个进程。")))
-    if len(lines) == 1:
-        lines.append(str(_("Every cell ran without errors.", "所有单元格均运行无误。")))
-    return make_info_test("0.1", str(_("Loading report", "加载报告")), "\n".join(lines))
-
-
-def make_output_entry(report):
-    text = report.output
-    if report.output_dropped:  # said first, so that the output cap cannot cut it off
-        text = str(_(f"[The first {len(report.output.encode())} bytes are kept; {report.output_dropped} more bytes, not kept.]\n",
-                     f"[只保留了前 {len(report.output.encode())} 字节；另有 {report.output_dropped} 字节未保留。]\n")) + text
-    return make_info_test("0.2", str(_("What your submission printed while loading and grading",
-                                       "你的代码在加载和评分时打印的内容")),
-                          text or str(_("(nothing)", "（无）")), visibility="visible")
 
 
 def make_results(checks, outcomes, extra_tests, seed, started):

@@ -4,6 +4,7 @@ from pathlib import Path
 
 
 from .i18n import _
+from .values import called
 
 TOLERANCES = json.loads((Path(__file__).with_name("tolerances.json")).read_text())["tolerance"]
 
@@ -62,7 +63,7 @@ class Run:
         if self.load_error is not None:
             raise CheckFailed(_("Not graded: ", "未评分：") + self.load_error)
         p = self.probes[pid]
-        name = p.fn if p.fn != "@call" else f"{p.args[0].cls}.forward"
+        name = called(p)
         base = name.split(".")[0]
         if self.report is None or pid not in self.report.answers:
             fail(f"{name} was not run.", f"{name} 没有运行。")

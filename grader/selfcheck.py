@@ -1,18 +1,22 @@
-"""grader.check(section) inside the student's notebook: the visible checks on the live functions.
+"""Visible checks without pytest and without a sandbox: the in-notebook call, in the grader and in the student kit.
 
-Nothing is sandboxed here: it is the student's own kernel. The probes are answered in-process
-with the same encoding the sandbox uses, so the checks see exactly what a graded run sees.
+`check(N)` answers section N's probes in the student's own kernel, with the live functions, through
+the same encoding a sandboxed run uses, so the checks see what a graded run sees; then it calls
+each visible check directly. The grader's `grader.check` passes the reference's oracle, the
+student kit's `hw8check.check` its stored data (student_kit/hw8check/).
 """
 import tempfile
 from pathlib import Path
 
 from . import _child
+from .catalog import Outcome, checks_of
+from .feedback import internal_error
 from .i18n import _, set_lang
-from .probes import plan
-from .report import run_checks
-from .run import Run
+from .run import CheckFailed, Run
 from .supervisor import RunReport, read_answer
 from .values import probe_spec
+
+SECTIONS = (1, 2, 3, 4, 5, 7)
 
 
 def answer_in_process(namespace, probes, api_names):
@@ -27,27 +31,46 @@ def answer_in_process(namespace, probes, api_names):
     return report
 
 
-def check(section, namespace, lang=None):
-    """Print each visible check of `section` and return True when all of them pass."""
-    from .grade import API_NAMES
-    if lang:
-        set_lang(lang)
-    if section not in (1, 2, 3, 4, 5, 7):
-        raise ValueError("section must be 1, 2, 3, 4, 5 or 7 (there is no section 6)")
-    probes = [p for p in plan(0, visible_only=True) if p.section == section]
-    report = answer_in_process(namespace, probes, API_NAMES)
-    run = Run(probes, report, visible_only=True, seed=0)
-    outcomes = run_checks(run, visible_only=True)
+def run_checks(run, sections, visible_only=True):
+    """{number: Outcome} of the (visible) checks of `sections`, each called on run, as the pytest plugin would."""
+    outcomes = {}
+    for section in sections:
+        for info in checks_of(section):
+            if visible_only and info.visibility != "visible":
+                continue
+            try:
+                info.func(run)
+                outcomes[info.number] = Outcome(info, True, "")
+            except CheckFailed as exc:
+                outcomes[info.number] = Outcome(info, False, exc.feedback)
+            except Exception as exc:
+                outcomes[info.number] = Outcome(info, False, internal_error(exc))
+    return outcomes
+
+
+def print_section(section, outcomes, out=print):
+    """One line per check (and its message when it fails), then the section's verdict; True when all pass."""
     ok = True
     for number in sorted(outcomes, key=lambda n: [int(x) for x in n.split(".")]):
         o = outcomes[number]
         if o.info.section != section:
             continue
         ok &= o.passed
-        mark = "✔" if o.passed else "✘"
-        print(f"{mark} {number} {o.info.title}")
+        out(f"{'✔' if o.passed else '✘'} {number} {o.info.title}")
         if not o.passed:
-            print("    " + str(o.message).replace("\n", "\n    "))
-    print(str(_(f"Section {section}: all visible checks pass." if ok else f"Section {section}: some checks fail.",
-                f"第 {section} 节：可见检查全部通过。" if ok else f"第 {section} 节：部分检查未通过。")))
+            out("    " + str(o.message).replace("\n", "\n    "))
+    out(str(_(f"Section {section}: all visible checks pass." if ok else f"Section {section}: some checks fail.",
+              f"第 {section} 节：可见检查全部通过。" if ok else f"第 {section} 节：部分检查未通过。")))
     return ok
+
+
+def check(section, namespace, probes, api_names, oracle=None, lang=None):
+    """Print each visible check of `section` on the live functions in namespace; True when all pass."""
+    if lang:
+        set_lang(lang)
+    if section not in SECTIONS:
+        raise ValueError("section must be 1, 2, 3, 4, 5 or 7 (there is no section 6)")
+    probes = [p for p in probes if p.section == section]
+    report = answer_in_process(namespace, probes, api_names)
+    run = Run(probes, report, visible_only=True, seed=0, oracle=oracle)
+    return print_section(section, run_checks(run, [section]))

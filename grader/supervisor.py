@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .values import ForeignValue, ModuleValue, TensorValue
+from .values import ForeignValue, ModuleValue, TensorValue, called
 
 MAX_ANSWER_BYTES = 64 * 2 ** 20
 
@@ -157,7 +157,7 @@ class Supervisor:
 
     @staticmethod
     def _fn_key(probe):
-        return probe.fn if probe.fn != "@call" else f"{getattr(probe.args[0], 'cls', '?')}.forward"
+        return called(probe)
 
     def _skip_same_function(self, probe_id):
         """After a call hangs or kills the process, the same function's later probes are not tried:

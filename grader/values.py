@@ -75,6 +75,22 @@ class ForeignValue:
     cls: str
 
 
+def called(probe):
+    """The submission's function a probe calls, as the student knows it: "srn_forward", "CharRNN.forward".
+
+    "@call" calls its first argument (a model built from given weights, or a model the submission
+    trained: sections 5 and 7 train CharRNN and Seq2Seq); "@each" calls the named function on many rows.
+    """
+    if probe.fn == "@call":
+        target = probe.args[0]
+        cls = target.cls if isinstance(target, (TorchModule, StudentModule)) else {5: "CharRNN", 7: "Seq2Seq"}.get(
+            probe.section, "model")
+        return f"{cls}.forward"
+    if probe.fn == "@each":
+        return str(probe.args[0])
+    return probe.fn
+
+
 def probe_spec(probe, arrays):
     """A probe as the child reads it: JSON, with its arrays put into `arrays`."""
     return {"id": probe.id, "fn": probe.fn, "seed": probe.seed,
@@ -107,3 +123,33 @@ def to_spec(value, arrays):
     if isinstance(value, dict) and any(isinstance(v, (np.ndarray, Tensor)) for v in value.values()):
         return {"t": "dict", "items": {k: to_spec(v, arrays) for k, v in value.items()}}
     return {"t": "json", "v": value}
+
+
+def from_spec(spec, arrays):
+    """A probe argument back from to_spec's JSON and arrays (the student kit stores its probes so)."""
+    t = spec["t"]
+    if t == "ndarray":
+        return np.asarray(arrays[spec["ref"]])
+    if t == "tensor":
+        return Tensor(np.asarray(arrays[spec["ref"]]))
+    if t in ("torch_module", "student_module"):
+        cls = TorchModule if t == "torch_module" else StudentModule
+        return cls(spec["cls"], dict(spec["kwargs"]), {k: np.asarray(arrays[ref]) for k, ref in spec["state"].items()})
+    if t == "result_of":
+        return ResultOf(spec["probe"], spec.get("index"))
+    if t == "tuple":
+        return tuple(from_spec(s, arrays) for s in spec["items"])
+    if t == "list":
+        return [from_spec(s, arrays) for s in spec["items"]]
+    if t == "dict":
+        return {k: from_spec(s, arrays) for k, s in spec["items"].items()}
+    if t == "json":
+        return spec["v"]
+    raise ValueError(f"unknown argument kind {t!r}")
+
+
+def probe_from_spec(spec, arrays):
+    """A Probe back from probe_spec's JSON (with its section, visibility and time limit added)."""
+    return Probe(spec["id"], int(spec["section"]), spec["fn"], [from_spec(a, arrays) for a in spec["args"]],
+                 {k: from_spec(v, arrays) for k, v in spec["kwargs"].items()}, bool(spec.get("hidden", False)),
+                 float(spec["timeout"]), spec.get("seed"))

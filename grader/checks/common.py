@@ -3,7 +3,7 @@ import numpy as np
 
 from ..i18n import _
 from ..run import CheckFailed, fail, passes
-from ..values import ForeignValue, ModuleValue, StudentModule, Tensor, TensorValue, TorchModule
+from ..values import called, ForeignValue, ModuleValue, StudentModule, Tensor, TensorValue, TorchModule
 
 
 def describe(value):
@@ -98,7 +98,7 @@ def expect_unmodified(run, pid):
     """The call left its arguments as they were."""
     record = run.answer_record(pid)
     p = run.probe(pid)
-    name = p.fn if p.fn != "@call" else "forward"
+    name = called(p)
     for i, (before, after) in enumerate(zip(p.args, record.args_after or [])):
         if not same_value(after, before):
             fail(f"{name} modified its argument number {i + 1}; it must leave its inputs unchanged (copy them first).",

@@ -1,0 +1,169 @@
+"""Build the student kit: what an instructor hands out for self-checking, with no solution inside.
+
+    python scripts/build_student_kit.py [--out dist/student-kit]
+
+Writes, in --out: the template hw8.ipynb, a wheel of the `hw8check` package (`hw8-check` command
+and `hw8check.check(N)` for the notebook), and README.md for students; and --out + ".zip" of it all.
+
+The package is the kit's own modules (student_kit/hw8check/) plus copies of the grader modules that
+run the visible checks (SHARED below: the checks themselves, the child, the supervisor, the loader),
+so the kit shows the same check numbers and messages as Gradescope. No module of reference/ is
+copied: the visible probes' expected values are computed here, from the reference, and stored as
+numbers (data/kit.json and data/arrays.npz).
+"""
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grader import timeouts  # noqa: E402
+from grader.grade import API_NAMES  # noqa: E402
+from grader.homework import SEQ_DATA, X_TEXT, IDX2CHAR  # noqa: E402
+from grader.oracle import ReferenceOracle  # noqa: E402
+from grader.probes import plan  # noqa: E402
+from grader.supervisor import Limits  # noqa: E402
+from grader.values import Probe, ResultOf, Tensor, probe_spec, to_spec  # noqa: E402
+
+SHARED = ["_child.py", "catalog.py", "feedback.py", "homework.py", "i18n.py", "loader.py", "probe_ids.py", "run.py",
+          "selfcheck.py", "supervisor.py", "values.py", "tolerances.json", "checks/__init__.py", "checks/common.py",
+          "checks/marks.py", "checks/srn.py"] + [f"checks/test_s{n}.py" for n in (1, 2, 3, 4, 5, 7)]
+# The functions whose visible answers are compared with a stored expected value. Trainings, module
+# builders and calls on the student's own trained model have none: they are judged by the checks'
+# own criteria and by the kit's extra probes (student_kit/hw8check/oracle.py).
+EXPECTED_FOR = {"srn_forward", "srn_forward_tanh", "run_rnncell", "run_rnn", "int2binary", "binary2int",
+                "binary_adder_forward", "binary_adder_gradients", "add_binary", "make_data"}
+VERSION = "1.0.0"
+
+
+def kit_probes():
+    """The grader's visible probes (seed 0: they do not depend on it), then the kit's extra probes after each training.
+    The staged package must be importable (stage_package puts it first on sys.path)."""
+    from hw8check.oracle import ADDER_CHUNKS, ADDER_N, adder_sums_probe, logits_probe
+    probes = plan(0, visible_only=True)
+    timeouts._speed = 1.0  # the limits as measured (grader/timings.json), not this build machine's
+    timeouts.calibrate(probes)
+    out = []
+    for p in probes:
+        out.append(p)
+        if p.fn == "train_binary_adder":
+            per = ADDER_N // ADDER_CHUNKS
+            for chunk in range(ADDER_CHUNKS):
+                rows = [[a, b] for a in range(chunk * per, (chunk + 1) * per) for b in range(ADDER_N)]
+                out.append(Probe(adder_sums_probe(p.id, chunk), 4, "@each", ["add_binary", [ResultOf(p.id)], rows],
+                                 hidden=False, timeout=timeouts.FLOOR))
+        elif p.fn == "train_char_lm":
+            x = Tensor(np.array([[IDX2CHAR.index(ch) for ch in X_TEXT]], np.int64))  # (1, 5)
+            out.append(Probe(logits_probe(p.id), 5, "@call", [ResultOf(p.id, 0), x], hidden=False,
+                             timeout=timeouts.FLOOR))
+        elif p.fn == "train_seq2seq":
+            import torch
+            import reference
+            enc, dec, _ = reference.make_data([[word, "?" * 5] for word, _t in SEQ_DATA])  # translate's inputs
+            h0 = np.zeros((1, len(SEQ_DATA), 128), np.float32)
+            out.append(Probe(logits_probe(p.id), 7, "@call",
+                             [ResultOf(p.id), Tensor(enc.numpy()), Tensor(h0), Tensor(dec.numpy())],
+                             hidden=False, timeout=timeouts.FLOOR))
+            del torch
+    return out
+
+
+def plain(value):
+    """An expected value as storable data: NumPy scalars as Python numbers, containers kept."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def kit_data():
+    oracle = ReferenceOracle()
+    probes = kit_probes()
+    arrays = {}
+    specs = [dict(probe_spec(p, arrays), section=p.section, hidden=False, timeout=p.timeout) for p in probes]
+    expected = {p.id: to_spec(plain(oracle.expected(p)), arrays) for p in probes if p.fn in EXPECTED_FOR}
+    limits = Limits()
+    meta = {"version": VERSION, "api_names": API_NAMES, "probes": specs, "expected": expected,
+            "state_shapes": {cls: {k: list(v) for k, v in oracle.state_shapes(cls).items()}
+                             for cls in ("CharRNN", "Seq2Seq")},
+            "pass_accuracy": oracle.pass_accuracy,
+            "limits": {"cell_timeout": limits.cell_timeout, "total_timeout": limits.total_timeout}}
+    return meta, arrays
+
+
+SETUP = '''from setuptools import setup
+
+setup(
+    name="hw8-check",
+    version="{version}",
+    description="Homework 8 (RNN): self-check the visible checks on your own machine, no solutions inside",
+    packages=["hw8check", "hw8check.checks"],
+    package_data={{"hw8check": ["*.json", "data/*"]}},
+    python_requires=">=3.9",
+    # Nothing: the kit uses the numpy and torch the student already has, and never installs or upgrades them.
+    install_requires=[],
+    entry_points={{"console_scripts": ["hw8-check=hw8check.cli:main"]}},
+)
+'''
+
+
+def stage_package(stage):
+    pkg = stage / "hw8check"
+    (pkg / "checks").mkdir(parents=True)
+    (pkg / "data").mkdir()
+    for rel in SHARED:
+        shutil.copyfile(ROOT / "grader" / rel, pkg / rel)
+    for f in (ROOT / "student_kit" / "hw8check").glob("*.py"):
+        shutil.copyfile(f, pkg / f.name)
+    sys.path.insert(0, str(stage))
+    meta, arrays = kit_data()
+    (pkg / "data" / "kit.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    np.savez_compressed(pkg / "data" / "arrays.npz", **arrays)
+    (stage / "setup.py").write_text(SETUP.format(version=VERSION))
+
+
+def build(out):
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    with tempfile.TemporaryDirectory(prefix="hw8-kit-") as tmp:
+        stage = Path(tmp) / "src"
+        stage_package(stage)
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                        "-w", str(out), str(stage)], check=True)
+        shutil.rmtree(stage / "build", ignore_errors=True)
+    shutil.copyfile(ROOT / "student_template" / "hw8.ipynb", out / "hw8.ipynb")
+    shutil.copyfile(ROOT / "student_kit" / "README.md", out / "README.md")
+    archive = out.with_suffix(".zip")
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(out.iterdir()):
+            z.write(f, f"{out.name}/{f.name}")
+    return out, archive
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "dist" / "student-kit"))
+    args = parser.parse_args()
+    out, archive = build(args.out)
+    wheel = next(out.glob("*.whl"))
+    print(f"{out}/: {', '.join(sorted(f.name for f in out.iterdir()))}")
+    print(f"{archive}: {archive.stat().st_size / 1024:.0f} KiB (wheel {wheel.stat().st_size / 1024:.0f} KiB)")
+
+
+if __name__ == "__main__":
+    main()

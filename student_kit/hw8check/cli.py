@@ -1,0 +1,87 @@
+"""hw8-check: the homework's visible checks on a notebook or module, from a terminal.
+
+    hw8-check hw8.ipynb [--lang zh] [--section 4]
+
+Exit status 0 when every visible check passes, 1 when some fail, 2 when the file cannot be read.
+"""
+import argparse
+import sys
+import tempfile
+
+from . import __version__
+from .feedback import make_loading_report
+from .i18n import _, set_lang
+from .kit import load_kit
+from .loader import LoadError, load
+from .run import Run
+from .runner import PortableRun, linux_features, machine_memory, say_portable_once
+from .selfcheck import SECTIONS, print_section, run_checks
+from .supervisor import Limits
+
+# Looser than the graded run's: a self-check must never fail correct but slow code on a busy laptop.
+# The cost is only a longer wait when something hangs. Time limits are the grader's, measured on the
+# reference (grader/timeouts.py), times KIT_SLACK.
+KIT_SLACK = 3.0
+
+
+def kit_limits(kit):
+    memory = machine_memory() or 8 * 2 ** 30
+    return Limits(cell_timeout=kit.limits["cell_timeout"] * KIT_SLACK, startup_timeout=120.0,
+                  total_timeout=kit.limits["total_timeout"] * KIT_SLACK, memory_bytes=max(memory, 4 * 2 ** 30),
+                  output_bytes=64 * 1024, timeout_scale=KIT_SLACK)
+
+
+def grade_visible(path, sections=SECTIONS, limits=None, linux=None):
+    """(outcomes {number: Outcome}, the loading report's text, load_error) for the visible checks of sections."""
+    kit = load_kit()
+    probes = [p for p in kit.probes if p.section in sections]
+    submission = report = load_error = None
+    try:
+        submission = load(path)
+        if not submission.cells:
+            load_error = _("The notebook has no code cells.", "notebook 中没有代码单元格。")
+    except LoadError as exc:
+        load_error = exc.msg
+    if load_error is None:
+        with tempfile.TemporaryDirectory(prefix="hw8-check-") as tmp:
+            report = PortableRun([c.source for c in submission.cells], probes, kit.api_names,
+                                 limits or kit_limits(kit), workdir=tmp, labels=[c.label for c in submission.cells],
+                                 linux=linux).run()
+    run = Run(probes, report, load_error, visible_only=True, seed=0, oracle=kit.oracle())
+    loading = make_loading_report(submission, report, load_error)["output"]
+    return run_checks(run, sections), loading, load_error
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="hw8-check", description="Homework 8 (RNN): the visible checks, on your "
+                                     "own machine / 作业 8（RNN）：在你自己的电脑上运行可见检查")
+    parser.add_argument("submission", help="hw8.ipynb or hw8.py")
+    parser.add_argument("--lang", choices=("en", "zh"), default="en")
+    parser.add_argument("--section", type=int, action="append", choices=SECTIONS,
+                        help="check only this section (repeatable)")
+    parser.add_argument("--version", action="version", version=f"hw8check {__version__}")
+    args = parser.parse_args(argv)
+    set_lang(args.lang)
+    sections = tuple(sorted(set(args.section))) if args.section else SECTIONS
+    if not linux_features():
+        say_portable_once()
+    print(str(_("Running your submission… (the training sections take a few seconds each)",
+                "正在运行你的代码……（训练相关的小节各需几秒钟）")), flush=True)
+    outcomes, loading, load_error = grade_visible(args.submission, sections)
+    print("0.1 " + str(_("Loading report", "加载报告")))
+    print("    " + loading.replace("\n", "\n    "))
+    if load_error is not None:
+        return 2
+    all_ok = True
+    for section in sections:
+        print()
+        all_ok &= print_section(section, outcomes)
+    passed = sum(o.passed for o in outcomes.values())
+    print()
+    print(str(_(f"{passed}/{len(outcomes)} visible checks pass.", f"可见检查通过 {passed}/{len(outcomes)} 项。")) + " "
+          + str(_("The graded run adds checks on randomized inputs.", "正式评分还会加入随机输入的检查。")))
+    return 0 if all_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

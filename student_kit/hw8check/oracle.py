@@ -1,0 +1,86 @@
+"""What the checks compare with, in the student kit: stored numbers, and the student's own functions.
+
+The grader's oracle (grader/oracle.py) runs the reference. Here there is none: the expected value
+of each visible probe was stored when the kit was built, and a trained model is judged by extra
+probes the kit adds after each training (probe ids with ".kit_"): the student's add_binary over all
+128 x 128 sums, and the student's model's logits on the homework's inputs. It is the student's
+own machine, so their functions need not be distrusted; the graded run re-checks with the reference.
+"""
+import numpy as np
+
+from .homework import IDX2CHAR, LETTERS, SEQ_DATA, Y_TEXT
+from .run import fail
+from .values import TensorValue
+
+ADDER_N = 128  # operands a, b < 2**7: all 128 x 128 sums, as the grader's accuracy
+ADDER_CHUNKS = 2  # @each probes per training (an answer list holds at most 10000 items)
+
+
+def adder_sums_probe(pid, chunk):
+    return f"{pid}.kit_sums{chunk}"
+
+
+def logits_probe(pid):
+    return f"{pid}.kit_logits"
+
+
+class StoredOracle:
+    def __init__(self, expected, state_shapes, pass_accuracy):
+        self._expected = expected
+        self._state_shapes = state_shapes
+        self.pass_accuracy = pass_accuracy
+
+    def expected(self, probe):
+        if probe.id not in self._expected:
+            raise KeyError(f"the kit stores no expected value for probe {probe.id}")
+        return self._expected[probe.id]
+
+    def state_shapes(self, cls):
+        return dict(self._state_shapes[cls])
+
+    def run_built(self, kind, net, linear, seq):
+        return None  # nothing to run them with; see grader/checks/test_s3.py's run_built_on_homework
+
+    def _sums(self, run, pid):
+        rows = []
+        for chunk in range(ADDER_CHUNKS):
+            got = run.answer(adder_sums_probe(pid, chunk))
+            for value in got:
+                if isinstance(value, bool) or not isinstance(value, (int, np.integer, np.ndarray)) or np.ndim(value):
+                    fail(f"add_binary(weights, a, b) should return an integer, but returned {value!r} "
+                         f"(the kit judges your trained weights with your add_binary).",
+                         f"add_binary(weights, a, b) 应返回整数，实际返回 {value!r}（自查工具用你的 add_binary 评估训练好的权重）。")
+                rows.append(int(value))
+        return np.array(rows, dtype=np.int64).reshape(ADDER_N, ADDER_N)
+
+    def adder_accuracy(self, run, pid):
+        a, b = np.meshgrid(np.arange(ADDER_N), np.arange(ADDER_N), indexing="ij")
+        return float(np.mean(self._sums(run, pid) == a + b))
+
+    def adder_sum(self, run, pid, a, b):
+        return int(self._sums(run, pid)[a, b])
+
+    def _logits(self, run, pid, shape):
+        got = run.answer(logits_probe(pid))
+        if not isinstance(got, TensorValue) or tuple(got.array.shape) != tuple(shape):
+            fail(f"The trained model's forward should give logits of shape {tuple(shape)}, but gave {got!r:.200}.",
+                 f"训练好的模型的 forward 应给出形状为 {tuple(shape)} 的 logits，实际为 {got!r:.200}。")
+        return np.asarray(got.array, np.float64)
+
+    def char_lm(self, run, pid, state):
+        """Cross-entropy and argmax of the trained model's logits on "hello" (its own forward)."""
+        logits = self._logits(run, pid, (len(Y_TEXT), len(IDX2CHAR)))
+        target = [IDX2CHAR.index(ch) for ch in Y_TEXT]
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        loss = float(-log_probs[np.arange(len(target)), target].mean())
+        return loss, "".join(IDX2CHAR[i] for i in logits.argmax(axis=1))
+
+    def translations(self, run, pid, state):
+        """Greedy decoding of the six words by the trained model's own forward: up to the first E, without ?."""
+        logits = self._logits(run, pid, (6, len(SEQ_DATA), len(LETTERS)))  # (n_step+1, words, letters)
+        out = {}
+        for i, (word, _) in enumerate(SEQ_DATA):
+            letters = "".join(LETTERS[j] for j in logits[:, i].argmax(axis=1))
+            out[word] = letters.split("E")[0].replace("?", "")
+        return out
