@@ -25,13 +25,14 @@ EXAMPLE = ROOT / "examples" / "reference" / "hw8.ipynb"
 INTRO = """# 神经网络与深度学习 作业8：RNN — 简单循环网络 / Homework 8: RNN, the simple recurrent network
 
 **中文**：在每个 `raise NotImplementedError` 处写出你的实现，不要修改函数名和参数。演示、打印和长时间的训练请放在
-`if __name__ == "__main__":` 之下：在 Jupyter 里它们照常运行，评分时会被跳过。每节最后一格调用 `grader.check(节号)`，
-用作业中给出的数字检查你的代码。本地检查整个文件：`hw8-grade check hw8.ipynb --lang zh`。
+`if __name__ == "__main__":` 之下：在 Jupyter 里它们照常运行，评分时会被跳过。每节最后一格调用 `hw8check.check(节号)`，
+用作业中给出的数字检查你的代码（需先安装课程发放的自查工具包，见其 README）。在终端检查整个文件：`hw8-check hw8.ipynb --lang zh`。
 
 **English**: fill in every `raise NotImplementedError`; do not rename functions or change their parameters. Put demos,
 prints and long training runs under `if __name__ == "__main__":` — they run in Jupyter and are skipped at grading time.
-The last cell of each section calls `grader.check(section)`, which checks your code against the homework's own numbers.
-To check the whole file locally: `hw8-grade check hw8.ipynb --lang en`.
+The last cell of each section calls `hw8check.check(section)`, which checks your code against the homework's own numbers
+(install the self-check kit your course hands out first; see its README; `lang="en"` gives English messages).
+To check the whole file in a terminal: `hw8-check hw8.ipynb --lang en`.
 
 Importable at grading time / 评分环境可导入的库: the standard library, `numpy`, `torch`, `matplotlib`, `tqdm`.
 Other imports (course helpers, `d2l` ...) are skipped with a note in the loading report, and the rest still runs.
@@ -128,12 +129,14 @@ DEMOS = {
         print(word, '->', translate(model, word))""",
 }
 
+# The student kit's in-notebook call (student_kit/hw8check): the same name in the kit and its README.
 CHECK = """if __name__ == "__main__":
     try:
-        import grader
-        grader.check({n})
+        import hw8check
     except ImportError:
-        print("pip install rnn-hw8-grader  # to self-check / 安装后即可自查")"""
+        print("Install the self-check kit first / 请先安装自查工具包: pip install hw8_check-1.0.0-py3-none-any.whl")
+    else:
+        hw8check.check({n}, lang="zh")  # lang="en" for English"""
 
 IMPORTS = """import copy
 

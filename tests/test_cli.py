@@ -42,7 +42,7 @@ def test_self_check_in_the_notebook_uses_the_live_functions(capsys):
     import grader
     ns = {"__name__": "__main__"}
     for cell in load(ROOT / "examples" / "reference").cells:
-        if "grader.check" not in cell.source and "__main__" not in cell.source:
+        if "hw8check" not in cell.source and "__main__" not in cell.source:
             exec(cell.source, ns)
     ns["grader"] = grader
     exec("ok = grader.check(1, lang='en')", ns)
@@ -55,7 +55,7 @@ def test_self_check_in_the_notebook_uses_the_live_functions(capsys):
     assert "✘ 1.1" in out and "should be" in out
 
 
-def test_template_self_check_cells_call_grader_check():
+def test_template_self_check_cells_call_the_kit():
     nb = nbformat.read(ROOT / "student_template" / "hw8.ipynb", as_version=4)
-    calls = [c.source for c in nb.cells if c.cell_type == "code" and "grader.check(" in c.source]
+    calls = [c.source for c in nb.cells if c.cell_type == "code" and "hw8check.check(" in c.source]
     assert len(calls) == 6 and all(c.startswith('if __name__ == "__main__":') for c in calls)

@@ -1,0 +1,255 @@
+"""The student kit (scripts/build_student_kit.py): no solution inside, runs where students are, agrees with Gradescope."""
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.probes import plan
+from grader.report import run_checks
+from grader.run import Run
+from grader.sandbox import Sandbox
+from grader.supervisor import Limits
+from grader.timeouts import calibrate
+from grader.grade import API_NAMES
+from grader.loader import load
+
+from conftest import ROOT, mutate, reference_module_source, write_submission
+from pythons import find_build
+from test_grading import MUTANTS
+from test_template import _solution_lines
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import build_student_kit  # noqa: E402
+
+EXAMPLE = ROOT / "examples" / "reference" / "hw8.ipynb"
+VISIBLE = {"1.1", "2.1", "3.1", "3.2", "3.3", "4.1", "4.2", "4.3", "4.4", "5.1", "5.2", "7.1", "7.2"}
+
+
+@pytest.fixture(scope="session")
+def kit(tmp_path_factory):
+    out, archive = build_student_kit.build(tmp_path_factory.mktemp("kit") / "student-kit")
+    return out, archive, next(out.glob("*.whl"))
+
+
+@pytest.fixture(scope="session")
+def hw8check(kit):
+    """The built package, unpacked from its wheel and importable in this process."""
+    site = kit[0].parent / "site"
+    with zipfile.ZipFile(kit[2]) as z:
+        z.extractall(site)
+    sys.path.insert(0, str(site))
+    import hw8check
+    import hw8check.cli
+    assert Path(hw8check.__file__).is_relative_to(site)
+    return hw8check
+
+
+def test_the_kit_holds_the_template_a_small_wheel_and_a_bilingual_readme(kit):
+    out, archive, wheel = kit
+    assert sorted(f.name for f in out.iterdir()) == ["README.md", "hw8.ipynb", wheel.name]
+    with zipfile.ZipFile(archive) as z:
+        assert sorted(z.namelist()) == sorted(f"student-kit/{n}" for n in ("README.md", "hw8.ipynb", wheel.name))
+    assert wheel.stat().st_size < 1024 ** 2  # small enough to email
+    readme = (out / "README.md").read_text()
+    assert "hw8check.check(" in readme and "hw8-check hw8.ipynb" in readme and "安装" in readme and "Install" in readme
+    template = nbformat.read(out / "hw8.ipynb", as_version=4)
+    assert sum("hw8check.check(" in c.source for c in template.cells) == 6  # the README's name for the call
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+        meta = z.read(next(n for n in names if n.endswith("METADATA"))).decode()
+        entry = z.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert "Requires-Dist" not in meta  # never installs or upgrades numpy or torch
+    assert "hw8-check = hw8check.cli:main" in entry
+    assert not [n for n in names if n.startswith("reference/") or "/reference" in n]
+
+
+def _kit_lines(kit):
+    """Every line of text in the kit: its files, the wheel's files, the template's code cells."""
+    out, archive, wheel = kit
+    lines = set()
+    with zipfile.ZipFile(wheel) as z:
+        for name in z.namelist():
+            if not name.endswith(".npz"):
+                lines |= {line.strip() for line in z.read(name).decode("utf-8").splitlines()}
+    lines |= {line.strip() for line in (out / "README.md").read_text().splitlines()}
+    nb = nbformat.read(out / "hw8.ipynb", as_version=4)
+    lines |= {line.strip() for c in nb.cells for line in c.source.splitlines()}
+    return lines
+
+
+def test_no_line_of_a_reference_function_body_is_in_the_kit(kit):
+    solution = _solution_lines()
+    assert len(solution) > 100  # the rule has something to look for
+    kit_text = _kit_lines(kit)
+    assert not solution & kit_text, sorted(solution & kit_text)
+    with zipfile.ZipFile(kit[2]) as z:
+        code = "\n".join(z.read(n).decode() for n in z.namelist() if n.endswith(".py"))
+    assert "import reference" not in code and "from reference" not in code
+
+
+def test_the_leak_rule_would_see_a_copied_solution():
+    """Positive control: the same comparison on a kit with one reference module slipped in fails."""
+    leaked = (ROOT / "reference" / "s4_binary_adder.py").read_text().splitlines()
+    assert _solution_lines() & {line.strip() for line in leaked}
+
+
+def _grader_visible(path, sections):
+    """The grader's own visible verdicts for sections, as `hw8-grade grade` reaches them (seed 0)."""
+    probes = [p for p in plan(0, visible_only=True) if p.section in sections]
+    calibrate(probes)
+    submission = load(path)
+    report = Sandbox([c.source for c in submission.cells], probes, API_NAMES, Limits(),
+                     labels=[c.label for c in submission.cells]).run()
+    return run_checks(Run(probes, report, None, True, 0), visible_only=True, sections=sections)
+
+
+def _verdicts(outcomes):
+    """{number: (passed, English message, Chinese message)}."""
+    out = {}
+    for number, o in outcomes.items():
+        msg = o.message
+        out[number] = (o.passed, getattr(msg, "en", str(msg)), getattr(msg, "zh", str(msg)))
+    return out
+
+
+AGREEMENT = ["example"] + sorted(MUTANTS)
+
+
+@pytest.mark.parametrize("case", AGREEMENT)
+def test_the_kit_agrees_with_the_grader(case, hw8check, tmp_path):
+    """Same verdict, same message (in both languages), same check numbers, on the example and single-bug mutants.
+    A mutant is compared on its own section (the others are the example's code)."""
+    if case == "example":
+        path, sections = EXAMPLE, (1, 2, 3, 4, 5, 7)
+    else:
+        section, _caught_by, old, new = MUTANTS[case]
+        path, sections = write_submission(tmp_path, mutate(reference_module_source(), old, new)), (section,)
+    kit_outcomes, _loading, load_error = hw8check.cli.grade_visible(path, sections)
+    assert load_error is None
+    grader_outcomes = _grader_visible(path, sections)
+    assert set(kit_outcomes) == set(grader_outcomes) == {n for n in VISIBLE if int(n.split(".")[0]) in sections}
+    assert _verdicts(kit_outcomes) == _verdicts(grader_outcomes)
+    caught = case != "example" and MUTANTS[case][1] == "visible"
+    assert any(not o.passed for o in kit_outcomes.values()) == caught
+
+
+HANGS = '''
+def srn_forward(inputs, W_xh, W_hh, W_hy, h0=None):
+    while True:
+        pass
+'''
+
+
+def test_without_linux_features_it_is_a_plain_subprocess_with_a_time_limit(hw8check, tmp_path):
+    """What Windows and macOS get: no session, no rlimit, no parent-death signal; a hang still costs only its check."""
+    src = mutate(reference_module_source(), "def srn_forward(", HANGS.strip() + "\n\n\ndef _homework_srn_forward(")
+    path = write_submission(tmp_path, src)
+    limits = hw8check.cli.kit_limits(hw8check.kit.load_kit())
+    limits.timeout_scale = 0.2  # the hang's limit: 2 s instead of the kit's 30 s
+    outcomes, _loading, _ = hw8check.cli.grade_visible(path, (1, 2, 4), limits=limits, linux=False)
+    assert not outcomes["1.1"].passed and "did not finish in time" in outcomes["1.1"].message.en
+    assert all(o.passed for n, o in outcomes.items() if n != "1.1"), {n: str(o.message) for n, o in outcomes.items()}
+
+
+def test_the_portable_fallback_is_said_once(hw8check, tmp_path):
+    site = Path(hw8check.__file__).parent.parent
+    env = dict(os.environ, PYTHONPATH=str(site), HW8_CHECK_PORTABLE="1")
+    proc = subprocess.run([sys.executable, "-m", "hw8check.cli", str(EXAMPLE), "--section", "1", "--section", "2"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("plain subprocess") == 1 and "2/2 visible checks pass" in proc.stdout
+    env.pop("HW8_CHECK_PORTABLE")
+    proc = subprocess.run([sys.executable, "-m", "hw8check.cli", str(EXAMPLE), "--section", "1", "--lang", "zh"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0 and "plain subprocess" not in proc.stdout and "普通子进程" not in proc.stdout
+    assert "第 1 节：可见检查全部通过。" in proc.stdout
+
+
+# ------------------------------------------------------------------ Jupyter: the template in a real kernel
+def _execute(notebook, site, tmp_path):
+    from nbclient import NotebookClient
+    nb = nbformat.read(notebook, as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.execute(env=dict(os.environ, PYTHONPATH=str(site), MPLBACKEND="Agg"))
+    return nb
+
+
+def _check_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code" and "hw8check.check(" in c.source]
+
+
+def _text(cell):
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
+def test_the_filled_template_passes_every_check_cell_in_jupyter(hw8check, tmp_path):
+    nb = _execute(EXAMPLE, Path(hw8check.__file__).parent.parent, tmp_path)
+    cells = _check_cells(nb)
+    assert len(cells) == 6
+    for cell in cells:
+        assert not [o for o in cell.outputs if o.output_type == "error"], cell.outputs
+        assert "可见检查全部通过" in _text(cell) and "✘" not in _text(cell), _text(cell)
+
+
+def test_the_unfilled_template_says_what_is_missing_in_each_check_cell(hw8check, tmp_path):
+    nb = _execute(ROOT / "student_template" / "hw8.ipynb", Path(hw8check.__file__).parent.parent, tmp_path)
+    cells = _check_cells(nb)
+    assert len(cells) == 6
+    for cell in cells:
+        text = _text(cell)
+        assert not [o for o in cell.outputs if o.output_type == "error"], cell.outputs
+        assert "尚未实现" in text and "部分检查未通过" in text, text  # "not implemented yet", in Chinese
+
+
+# ------------------------------------------------------------------ fresh venvs: Python 3.9 and 3.12
+VENVS = {  # (Python minor, numpy, torch): torch 2.8.0 is the newest for 3.9 on PyPI (a CUDA build, as on 3.12)
+    "py3.9-numpy1.26": (9, "numpy==1.26.4", "torch==2.8.0"),
+    "py3.12-numpy2": (12, "numpy==2.2.6", "torch==2.13.0"),
+}
+VENV_ROOT = Path(os.environ.get("HW8_KIT_VENVS", "/opt"))
+
+
+def _venv(tag):
+    minor, numpy, torch = VENVS[tag]
+    build = find_build(minor)
+    if build is None:
+        pytest.skip(f"no pyenv build of Python 3.{minor}")
+    venv = VENV_ROOT / f"hw8-kit-venv-{tag}"
+    stamp = venv / "hw8-requirements.txt"
+    want = f"{build.name} {numpy} {torch}"
+    if not (stamp.exists() and stamp.read_text() == want):  # built once per machine, as the zip test's venvs
+        subprocess.run([str(build / "bin" / f"python3.{minor}"), "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", numpy, torch], check=True,
+                       timeout=1800)
+        stamp.write_text(want)
+    return venv
+
+
+def _versions(venv):
+    code = "import numpy, torch, sys; print(sys.version.split()[0], numpy.__version__, torch.__version__)"
+    return subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True,
+                          check=True).stdout.split()
+
+
+@pytest.mark.parametrize("tag", sorted(VENVS))
+def test_the_wheel_installs_and_checks_in_a_fresh_venv(tag, kit, tmp_path):
+    venv = _venv(tag)
+    before = _versions(venv)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--force-reinstall", str(kit[2])],
+                   check=True)
+    assert _versions(venv) == before  # numpy and torch untouched
+    assert before[0].startswith(f"3.{VENVS[tag][0]}.") and before[1] == VENVS[tag][1].split("==")[1]
+    exe = str(venv / "bin" / "hw8-check")
+    proc = subprocess.run([exe, str(EXAMPLE), "--lang", "zh"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "可见检查通过 13/13 项" in proc.stdout
+    _section, _caught, old, new = MUTANTS["s4_gradient_sign"]
+    bad = write_submission(tmp_path, mutate(reference_module_source(), old, new))
+    proc = subprocess.run([exe, str(bad), "--section", "4"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1 and "✘ 4.3" in proc.stdout and "gradients['" in proc.stdout, proc.stdout
