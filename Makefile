@@ -56,6 +56,10 @@ autograder:
 lock:  # re-pin requirements/lock-py3.{10,11,12}.txt from requirements.txt (needs pyenv's builds)
 	$(PYTHON) scripts/lock_requirements.py
 
+.PHONY: student-kit
+student-kit: install  # what students get: dist/student-kit/ and dist/student-kit.zip (no solutions inside)
+	$(PYTHON) scripts/build_student_kit.py
+
 .PHONY: bench-batch
 bench-batch: install
 	$(PYTHON) scripts/bench_batch.py

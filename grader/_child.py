@@ -372,6 +372,7 @@ def answer_probe(probe, arrays, ns, catch=BaseException):
             each = ns.get(name)
             if each is None:
                 raise NameError(f"name '{name}' is not defined")
+            rows = rows.tolist() if hasattr(rows, "tolist") else rows  # an array of rows: Python numbers, as in a probe
             fn, args = (lambda *_: [each(*leading, *row) for row in rows]), []
         else:
             fn = ns.get(probe["fn"])

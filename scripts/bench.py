@@ -9,6 +9,7 @@ peak RSS (the tree's summed RSS, sampled every 20 ms) are printed, with grade/ba
 Gradescope's defaults are 0.5 vCPU, 768 MB and 10 minutes: CPU x 2 must stay well under 600 s.
 """
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -137,6 +138,46 @@ def memory_and_hang(tmp):
             "example + hang in binary_adder_forward": grade_one(hang)}
 
 
+KIT_SECTIONS = """
+import json, sys, time
+sys.path.insert(0, {site!r})
+import hw8check
+from grader.loader import load
+ns = {{"__name__": "__main__"}}
+for cell in load({example!r}).cells:
+    if "hw8check" not in cell.source and "__main__" not in cell.source:
+        exec(cell.source, ns)
+times = {{}}
+for n in (1, 2, 3, 4, 5, 7):
+    start = time.perf_counter()
+    ok = eval("hw8check.check(%d, lang='en')" % n, dict(ns, hw8check=hw8check))
+    times[n] = [round(time.perf_counter() - start, 2), ok]
+print(json.dumps(times), file=sys.stderr)
+"""
+
+
+def kit_times(tmp):
+    """The student kit: hw8check.check(N) per section in one kernel-like process, and hw8-check on the example,
+    side by side with the grader's own visible-only check (hw8-grade check)."""
+    import zipfile
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import build_student_kit
+    out, archive = build_student_kit.build(Path(tmp) / "student-kit")
+    wheel = next(out.glob("*.whl"))
+    site = Path(tmp) / "site"
+    with zipfile.ZipFile(wheel) as z:
+        z.extractall(site)
+    proc = subprocess.run([sys.executable, "-c", KIT_SECTIONS.format(site=str(site), example=str(ROOT / "examples"
+                                                                                                "/reference"))],
+                          capture_output=True, text=True, cwd=ROOT)
+    sections = json.loads(proc.stderr.strip().splitlines()[-1])
+    env = dict(os.environ, PYTHONPATH=str(site))
+    cli = measure([sys.executable, "-m", "hw8check.cli", "examples/reference/hw8.ipynb"], env=env)
+    staff = measure([sys.executable, "-m", "grader", "check", "examples/reference"])
+    return {"wheel_kib": wheel.stat().st_size / 1024, "zip_kib": archive.stat().st_size / 1024,
+            "sections_s": sections, "cli": cli, "grader_check": staff}
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         grade = measure([sys.executable, "-m", "grader", "grade", "examples/reference", "-o", f"{tmp}/r.json", "--seed", "0"])
@@ -165,10 +206,18 @@ def main():
         print(f"  {name:<42} score {r['score']:>6g}  wall {r['wall_s']:>6.1f} s  child VmPeak {margin}")
     extra = runs["example + hang in binary_adder_forward"]["wall_s"] - runs["example"]["wall_s"]
     print(f"one hang costs {extra:.0f} s of grading beyond a normal run")
+    with tempfile.TemporaryDirectory() as tmp:
+        kit = kit_times(tmp)
+    print(f"\nstudent kit: wheel {kit['wheel_kib']:.0f} KiB, zip {kit['zip_kib']:.0f} KiB")
+    print("  hw8check.check(N) in the notebook, the example's functions: " + ", ".join(
+        f"section {n} {t:.2f} s{'' if ok else ' (FAILED)'}" for n, (t, ok) in kit["sections_s"].items()))
+    print(f"  hw8-check on the example: wall {kit['cli']['wall_s']:.1f} s; the grader's `hw8-grade check`: wall "
+          f"{kit['grader_check']['wall_s']:.1f} s; ratio {kit['cli']['wall_s'] / kit['grader_check']['wall_s']:.2f}")
     out = ROOT / "out"
     out.mkdir(exist_ok=True)
     (out / "bench.json").write_text(json.dumps({"grade": grade, "bare": bare, "adder_variants_s": times,
-                                                "slowest_reference_call": [worst, seconds], "runs": runs}, indent=1))
+                                                "slowest_reference_call": [worst, seconds], "runs": runs,
+                                                "student_kit": kit}, indent=1))
 
 
 if __name__ == "__main__":

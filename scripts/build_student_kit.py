@@ -57,7 +57,8 @@ def kit_probes():
         if p.fn == "train_binary_adder":
             per = ADDER_N // ADDER_CHUNKS
             for chunk in range(ADDER_CHUNKS):
-                rows = [[a, b] for a in range(chunk * per, (chunk + 1) * per) for b in range(ADDER_N)]
+                rows = np.array([[a, b] for a in range(chunk * per, (chunk + 1) * per) for b in range(ADDER_N)],
+                                np.int16)  # stored in arrays.npz; the child passes each row as Python ints
                 out.append(Probe(adder_sums_probe(p.id, chunk), 4, "@each", ["add_binary", [ResultOf(p.id)], rows],
                                  hidden=False, timeout=timeouts.FLOOR))
         elif p.fn == "train_char_lm":
