@@ -1,5 +1,6 @@
 """Loading: folders, notebook versions, encodings, magics, and broken files."""
 import json
+import sys
 
 import nbformat
 import pytest
@@ -121,3 +122,22 @@ def test_module_with_a_syntax_error_keeps_its_other_statements(tmp_path):
             pass
     assert compiled == ["line 1", "line 7"]
     assert any("syntax error at line 4" in str(n) for n in sub.notes)
+
+
+def test_without_nbformat_and_ipython_as_in_a_bare_student_kit(tmp_path, monkeypatch):
+    """The student kit declares no dependency: without nbformat and IPython, v4 and v3 notebooks still read and
+    magic or shell lines become no-ops (`pass`)."""
+    import grader.loader as loader
+    (tmp_path / "hw8.ipynb").write_text(_nb(["%matplotlib inline\n!pip install torch\nx = 1", "%%time\ny = 2",
+                                             "if True:\n    %time z = 3\n    !ls\n    w = 4"]))
+    monkeypatch.setitem(sys.modules, "nbformat", None)  # `import nbformat` now raises ImportError
+    monkeypatch.setitem(sys.modules, "IPython", None)
+    monkeypatch.setitem(sys.modules, "IPython.core.inputtransformer2", None)
+    monkeypatch.setattr(loader, "_transformer", None)
+    sources = [c.source.strip() for c in load(tmp_path).cells]
+    assert sources == ["pass", "pass", "x = 1", "y = 2", "if True:\n    pass\n    pass\n    w = 4"]  # as IPython: no-ops
+    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+          "worksheets": [{"cells": [{"cell_type": "code", "input": "x = 1", "language": "python", "outputs": []},
+                                    {"cell_type": "markdown", "source": "# x = 2"}]}]}
+    (tmp_path / "hw8.ipynb").write_text(json.dumps(v3))
+    assert [c.source for c in load(tmp_path).cells] == ["x = 1"]
