@@ -82,7 +82,7 @@ class _Pristine:
 def _write_file(path, data):
     """Write bytes to path through the os functions bound at start, replacing it atomically."""
     tmp = path + ".tmp"
-    fd = _os_open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = _os_open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)  # Windows: no \r\n
     try:
         view = memoryview(data)
         while view:

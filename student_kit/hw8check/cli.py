@@ -61,6 +61,9 @@ def main(argv=None):
                         help="check only this section (repeatable)")
     parser.add_argument("--version", action="version", version=f"hw8check {__version__}")
     args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # a Windows pipe or file may not encode ✔ or Chinese: never crash on it
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     set_lang(args.lang)
     sections = tuple(sorted(set(args.section))) if args.section else SECTIONS
     if not linux_features():
