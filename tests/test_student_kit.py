@@ -69,16 +69,22 @@ def test_the_kit_holds_the_template_a_small_wheel_and_a_bilingual_readme(kit):
 
 
 def _kit_lines(kit):
-    """Every line of text in the kit: its files, the wheel's files, the template's code cells."""
-    out, archive, wheel = kit
+    """Every line of text in the zip a student gets: its files, the files of the wheel inside it, the template's cells."""
+    import io
     lines = set()
-    with zipfile.ZipFile(wheel) as z:
-        for name in z.namelist():
-            if not name.endswith(".npz"):
-                lines |= {line.strip() for line in z.read(name).decode("utf-8").splitlines()}
-    lines |= {line.strip() for line in (out / "README.md").read_text().splitlines()}
-    nb = nbformat.read(out / "hw8.ipynb", as_version=4)
-    lines |= {line.strip() for c in nb.cells for line in c.source.splitlines()}
+    with zipfile.ZipFile(kit[1]) as outer:
+        for name in outer.namelist():
+            data = outer.read(name)
+            if name.endswith(".whl"):
+                with zipfile.ZipFile(io.BytesIO(data)) as wheel:
+                    for inner in wheel.namelist():
+                        if not inner.endswith(".npz"):
+                            lines |= {line.strip() for line in wheel.read(inner).decode("utf-8").splitlines()}
+            elif name.endswith(".ipynb"):
+                nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+                lines |= {line.strip() for c in nb.cells for line in c.source.splitlines()}
+            else:
+                lines |= {line.strip() for line in data.decode("utf-8").splitlines()}
     return lines
 
 
@@ -92,10 +98,15 @@ def test_no_line_of_a_reference_function_body_is_in_the_kit(kit):
     assert "import reference" not in code and "from reference" not in code
 
 
-def test_the_leak_rule_would_see_a_copied_solution():
-    """Positive control: the same comparison on a kit with one reference module slipped in fails."""
-    leaked = (ROOT / "reference" / "s4_binary_adder.py").read_text().splitlines()
-    assert _solution_lines() & {line.strip() for line in leaked}
+def test_the_leak_rule_would_see_a_copied_solution(kit, tmp_path):
+    """Positive control: the same reading of a kit zip with one reference module slipped in fails the rule."""
+    import shutil
+    leaky = tmp_path / "leaky.zip"
+    shutil.copyfile(kit[1], leaky)
+    with zipfile.ZipFile(leaky, "a") as z:
+        z.write(ROOT / "reference" / "s4_binary_adder.py", "student-kit/notes.py")
+    assert _solution_lines() & _kit_lines((kit[0], leaky, kit[2]))
+    assert not _solution_lines() & _kit_lines(kit)
 
 
 def _grader_visible(path, sections):
