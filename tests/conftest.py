@@ -63,3 +63,12 @@ def strip_timing(results):
     text = json.dumps(results, sort_keys=True)
     text = re.sub(r'"execution_time": [0-9.e-]+', '"execution_time": 0', text)
     return text
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english():
+    """Messages render in a process-wide language (grader.i18n); a test that switches it must not leak into the next."""
+    from grader import i18n
+    i18n.set_lang("en")
+    yield
+    i18n.set_lang("en")

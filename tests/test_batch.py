@@ -1,7 +1,6 @@
 """Batch grading: a mixed class folder, resume, Gradescope's export layout, plots, and Dask."""
 import csv
 import json
-import time
 
 import numpy as np
 import pytest
@@ -32,13 +31,12 @@ def mixed_class(tmp_path_factory):
     (class_dir / "carol" / "hw8.ipynb").write_text("{ this is not json")
     (class_dir / "dave.py").write_text(SECTION1_ONLY + "\n" + HOSTILE)
     out = tmp_path_factory.mktemp("out")
-    start = time.monotonic()
     assert batch_main(class_dir, out, jobs=2, seed=3, limits=LIMITS, progress=False) == 0
-    return class_dir, out, time.monotonic() - start
+    return class_dir, out
 
 
 def test_mixed_class_gets_the_right_rows(mixed_class):
-    _, out, _ = mixed_class
+    _, out = mixed_class
     rows = {r["submission"]: r for r in _rows(out)}
     assert set(rows) == {"alice", "bob", "carol", "dave"}
     assert float(rows["alice"]["total"]) == 100 and rows["alice"]["status"] == "graded"
@@ -54,18 +52,16 @@ def test_mixed_class_gets_the_right_rows(mixed_class):
 
 
 def test_resumed_batch_does_not_regrade(mixed_class):
-    class_dir, out, first = mixed_class
+    class_dir, out = mixed_class
     before = {p: p.stat().st_mtime_ns for p in (out / "students").glob("*/results.json")}
-    start = time.monotonic()
     batch_main(class_dir, out, jobs=2, limits=LIMITS, progress=False)  # the seed comes back from seed.txt
-    assert time.monotonic() - start < first / 2
     assert {p: p.stat().st_mtime_ns for p in (out / "students").glob("*/results.json")} == before
     assert len(_rows(out)) == 4
 
 
 def test_plots_are_real_pngs(mixed_class):
     from PIL import Image
-    _, out, _ = mixed_class
+    _, out = mixed_class
     for name in ("scores_histogram.png", "check_pass_rate.png"):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 2000

@@ -23,12 +23,12 @@ BASE = "\n\n".join((ROOT / "reference" / f"{m}.py").read_text() for m in ("s1_sr
 # Small limits keep the corpus fast; the hostile tricks are the same at Gradescope's sizes.
 LIMITS = Limits(cell_timeout=15.0, startup_timeout=30.0, total_timeout=150.0, timeout_scale=0.2,
                 memory_bytes=2 * 2 ** 30, output_bytes=16 * 1024)
-TIME_BOUND = 200.0  # seconds: total_timeout plus the scoring process's own work
 
 BESIDE = {
     "conftest.py": "import pytest\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
                    "    out = yield\n    out.get_result().outcome = 'passed'\n",
-    "sitecustomize.py": "import builtins\nbuiltins.HACKED = True\nopen('/tmp/hw8-sitecustomize-ran', 'w').write('x')\n",
+    # MARKER: a path of the test's own (tmp_path), so no other test or earlier run can leave it behind
+    "sitecustomize.py": "import builtins\nbuiltins.HACKED = True\nopen(MARKER, 'w').write('x')\n",
     "numpy.py": "raise ImportError('this numpy.py must never be imported')\n",
 }
 
@@ -46,14 +46,11 @@ def grade_case(tmp_path, files, schema):
     for name, content in files.items():
         (sub / name).write_bytes(content if isinstance(content, bytes) else content.encode())
     out = tmp_path / "results" / "results.json"
-    start = time.monotonic()
-    grade_to_file(sub, out, seed=5, limits=LIMITS)
-    elapsed = time.monotonic() - start
+    grade_to_file(sub, out, seed=5, limits=LIMITS)  # that it returns at all is the bound; its time is `make bench`'s
     text = out.read_text()
     assert len(text.encode()) <= 2 ** 20
     results = json.loads(text)
     jsonschema.validate(results, schema)
-    assert elapsed < TIME_BOUND, elapsed
     time.sleep(0.3)
     durations = set(re.findall(r"\bsleep\W+(60\d)\b", "\n".join(str(c) for c in files.values())))
     assert _sleepers(durations) == [], "processes were left behind"
@@ -91,8 +88,9 @@ def test_hostile_module(case, tmp_path, schema, monkeypatch):
     monkeypatch.setenv("HW8_TEST_RESULTS", str(forged_target))
     files = {"hw8.py": BASE + "\n\n" + snippet.replace("os.environ.get(\"HW8_TEST_RESULTS\", \"/nonexistent/x\")",
                                                        repr(str(forged_target)))}
+    marker = tmp_path / "sitecustomize-ran"
     if case == "files_beside_the_notebook":
-        files.update(BESIDE)
+        files.update({name: text.replace("MARKER", repr(str(marker))) for name, text in BESIDE.items()})
     results = grade_case(tmp_path, files, schema)
     scores = section_scores(results)
     assert {str(k): v for k, v in scores.items() if k in (1, 2, 3)} == expect, _all_text(results)[:3000]
@@ -100,7 +98,7 @@ def test_hostile_module(case, tmp_path, schema, monkeypatch):
     assert results["score"] == sum(expect.values())
     assert message in _all_text(results), _all_text(results)[:3000]
     if case == "files_beside_the_notebook":
-        assert not Path("/tmp/hw8-sitecustomize-ran").exists()
+        assert not marker.exists()
 
 
 def _notebook(*cells):

@@ -36,12 +36,11 @@ def test_each_cell_runs_after_a_failing_one():
 
 
 def test_a_hanging_cell_is_cut_off_and_later_cells_still_count():
-    start = time.monotonic()
     report = run(["def f():\n    return 1", "import time\ntime.sleep(10**6)", "def g():\n    return 2"],
                  [P("a", "f"), P("b", "g")], Limits(cell_timeout=2.0, total_timeout=60.0))
     assert report.cells[1].status == "timeout"
     assert report.answers["a"].value == 1 and report.answers["b"].value == 2
-    assert time.monotonic() - start < 30
+    assert report.restarts == 1  # cut at its own limit and skipped once, not waited out to the run's limit
 
 
 def test_os_exit_in_a_cell_or_a_probe_loses_only_that():

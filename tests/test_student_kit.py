@@ -1,5 +1,4 @@
 """The student kit (scripts/build_student_kit.py): no solution inside, runs where students are, agrees with Gradescope."""
-import json
 import os
 import subprocess
 import sys

@@ -1,4 +1,4 @@
-# expect: {"1": 0, "2": 10, "3": 15} message: ""
+# expect: {"1": 0, "2": 10, "3": 15} message: "could not import: ModuleNotFoundError"
 
 try:
     import grader
