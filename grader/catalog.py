@@ -4,9 +4,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .homework import SECTIONS
 from .i18n import get_lang
-
-SECTIONS = (1, 2, 3, 4, 5, 7)
 CHECKS_DIR = Path(__file__).with_name("checks")
 
 

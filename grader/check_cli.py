@@ -4,6 +4,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .grade import grade
+from .homework import SECTIONS
 from .i18n import _, set_lang
 
 
@@ -15,7 +16,7 @@ def render(results, console):
         if t["number"] == "0.1":
             console.print(Text(t["output"]))
     all_ok = True
-    for section in (1, 2, 3, 4, 5, 7):
+    for section in SECTIONS:
         rows = [t for t in checks if t["number"].split(".")[0] == str(section)]
         if not rows:
             continue

@@ -20,3 +20,8 @@ API = {
     5: ["IDX2CHAR", "CharRNN", "train_char_lm", "predict"],
     7: ["LETTERS", "SEQ_DATA", "make_data", "Seq2Seq", "train_seq2seq", "translate"],
 }
+
+# Each section's module (1: "s1_srn", ...), read off the API's own functions and classes: the template
+# generator and the tests take it from here rather than spelling it again.
+MODULES = {n: next(obj.__module__.rsplit(".", 1)[1] for obj in map(globals().get, names) if callable(obj))
+           for n, names in API.items()}

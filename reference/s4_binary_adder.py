@@ -7,11 +7,6 @@ Row convention, as in the original code (synapse_0, synapse_h, synapse_1):
 """
 import numpy as np
 
-# What "learned to add" means for the grader: the share of all 128 x 128 sums the trained network
-# gets right. Plain SGD at a constant rate keeps a few pairs flickering for some seeds (accuracy
-# 0.9995-0.9999 for seed 0-49 between 11000 and 24000 iterations), so exactly 1.0 is not a fair bar.
-PASS_ACCURACY = 0.99
-
 
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
@@ -89,23 +84,3 @@ def add_binary(weights, a, b, width=8):
     _, y = binary_adder_forward(weights, a, b, width)
     bits_lsb_first = (y > 0.5).astype(np.uint8)
     return binary2int(bits_lsb_first[::-1])
-
-
-def binary_adder_accuracy(weights, width=8):
-    """Fraction of all pairs a, b in [0, 2**(width-1)) that the network adds exactly.
-
-    Vectorised over the 128 x 128 pairs; the grader's trusted re-evaluation.
-    """
-    n = 2 ** (width - 1)
-    a, b = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    a, b = a.ravel(), b.ravel()  # (N,)
-    c = a + b
-    W_xh, W_hh, W_hy = (np.asarray(weights[k], dtype=np.float64) for k in ("W_xh", "W_hh", "W_hy"))
-    h = np.zeros((a.size, W_hh.shape[0]))  # (N, H)
-    pred = np.zeros(a.size, dtype=np.int64)
-    for t in range(width):
-        x = np.stack([(a >> t) & 1, (b >> t) & 1], axis=1).astype(np.float64)  # (N, 2)
-        h = sigmoid(x @ W_xh + h @ W_hh)  # (N, H)
-        y = sigmoid(h @ W_hy)[:, 0]  # (N,)
-        pred += (y > 0.5).astype(np.int64) << t
-    return float(np.mean(pred == c))

@@ -47,12 +47,6 @@ def train_char_lm(epochs=15, lr=0.05, seed=0):
     return model, losses
 
 
-def char_lm_loss(model):
-    """The cross-entropy of model on "hello" -> "ohlol", without training it."""
-    with torch.no_grad():
-        return torch.nn.functional.cross_entropy(model(encode(X_TEXT)), encode(Y_TEXT).view(-1)).item()
-
-
 def predict(model, text="hello"):
     """The argmax character at each position of text."""
     with torch.no_grad():

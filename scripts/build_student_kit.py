@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader import timeouts  # noqa: E402
 from grader.grade import API_NAMES  # noqa: E402
-from grader.homework import SEQ_DATA, X_TEXT, IDX2CHAR  # noqa: E402
+from grader.homework import IDX2CHAR, SECTIONS, SEQ_DATA, X_TEXT  # noqa: E402
 from grader.oracle import ReferenceOracle  # noqa: E402
 from grader.probes import plan  # noqa: E402
 from grader.supervisor import Limits  # noqa: E402
@@ -35,7 +35,7 @@ from grader.values import Probe, ResultOf, Tensor, probe_spec, to_spec  # noqa: 
 
 SHARED = ["_child.py", "catalog.py", "feedback.py", "homework.py", "i18n.py", "loader.py", "probe_ids.py", "run.py",
           "selfcheck.py", "supervisor.py", "values.py", "tolerances.json", "checks/__init__.py", "checks/common.py",
-          "checks/marks.py", "checks/srn.py"] + [f"checks/test_s{n}.py" for n in (1, 2, 3, 4, 5, 7)]
+          "checks/marks.py", "checks/srn.py"] + [f"checks/test_s{n}.py" for n in SECTIONS]
 # The functions whose visible answers are compared with a stored expected value. Trainings, module
 # builders and calls on the student's own trained model have none: they are judged by the checks'
 # own criteria and by the kit's extra probes (student_kit/hw8check/oracle.py).
@@ -66,14 +66,12 @@ def kit_probes():
             out.append(Probe(logits_probe(p.id), 5, "@call", [ResultOf(p.id, 0), x], hidden=False,
                              timeout=timeouts.FLOOR))
         elif p.fn == "train_seq2seq":
-            import torch
             import reference
             enc, dec, _ = reference.make_data([[word, "?" * 5] for word, _t in SEQ_DATA])  # translate's inputs
             h0 = np.zeros((1, len(SEQ_DATA), 128), np.float32)
             out.append(Probe(logits_probe(p.id), 7, "@call",
                              [ResultOf(p.id), Tensor(enc.numpy()), Tensor(h0), Tensor(dec.numpy())],
                              hidden=False, timeout=timeouts.FLOOR))
-            del torch
     return out
 
 

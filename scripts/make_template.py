@@ -16,9 +16,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reference import API  # noqa: E402
+from reference import API, MODULES  # noqa: E402
 
-MODULES = {1: "s1_srn", 2: "s2_srn_tanh", 3: "s3_torch_rnn", 4: "s4_binary_adder", 5: "s5_char_lm", 7: "s7_seq2seq"}
 TEMPLATE = ROOT / "student_template" / "hw8.ipynb"
 EXAMPLE = ROOT / "examples" / "reference" / "hw8.ipynb"
 

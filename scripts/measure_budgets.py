@@ -21,10 +21,11 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from grader import criteria  # noqa: E402
 from reference import s4_binary_adder as s4, s5_char_lm as s5, s7_seq2seq as s7  # noqa: E402
 
 MARGIN = 1.5
-ADDER = dict(seeds=range(50), checkpoints=list(range(1000, 30001, 1000)), criterion=f"accuracy >= {s4.PASS_ACCURACY} over all 128x128 pairs")
+ADDER = dict(seeds=range(50), checkpoints=list(range(1000, 30001, 1000)), criterion=f"accuracy >= {criteria.PASS_ACCURACY} over all 128x128 pairs")
 CHARLM = dict(seeds=range(50), checkpoints=list(range(5, 41)), criterion="last printed loss < 0.05, trusted loss < 0.05, predict == 'ohlol'")
 SEQ2SEQ = dict(seeds=range(20), checkpoints=list(range(100, 2001, 100)), criterion="6/6 SEQ_DATA translations")
 
@@ -44,7 +45,7 @@ def adder_curve(seed, checkpoints=ADDER["checkpoints"], width=8):
             for k in w:
                 w[k] -= 0.1 * g[k]
             it += 1
-        out[cp] = s4.binary_adder_accuracy(w)
+        out[cp] = criteria.binary_adder_accuracy(w)
     return seed, out
 
 
@@ -52,7 +53,7 @@ def charlm_curve(seed, checkpoints=CHARLM["checkpoints"]):
     out = {}
     for cp in checkpoints:
         model, losses = s5.train_char_lm(epochs=cp, lr=0.05, seed=seed)
-        out[cp] = dict(printed=losses[-1], trusted=s5.char_lm_loss(model), pred=s5.predict(model))
+        out[cp] = dict(printed=losses[-1], trusted=criteria.char_lm_loss(model), pred=s5.predict(model))
     return seed, out
 
 
@@ -84,7 +85,7 @@ def _init():
 def replay_is_faithful():
     """The replays above must follow the reference training exactly."""
     w = s4.train_binary_adder(iterations=500, seed=3)
-    acc = s4.binary_adder_accuracy(w)
+    acc = criteria.binary_adder_accuracy(w)
     assert acc == adder_curve(3, [500])[1][500], "adder replay diverged"
     m = s7.train_seq2seq(epochs=100, seed=3)
     assert sum(s7.translate(m, a) == b for a, b in s7.SEQ_DATA) == seq2seq_curve(3, [100])[1][100]
@@ -115,7 +116,7 @@ def table_lines(name, key, spec, entry):
 
 SECTIONS = {
     4: ("Section 4: binary adder (iterations, alpha 0.1, hidden 16)", "binary_adder_iterations", ADDER, adder_curve,
-        lambda v: v >= s4.PASS_ACCURACY, lambda t, cp: f"accuracy {min(t[s][cp] for s in t):.4f}"),
+        lambda v: v >= criteria.PASS_ACCURACY, lambda t, cp: f"accuracy {min(t[s][cp] for s in t):.4f}"),
     5: ("Section 5: char-LM (epochs, lr 0.05)", "char_lm_epochs", CHARLM, charlm_curve,
         lambda v: v["printed"] < 0.05 and v["trusted"] < 0.05 and v["pred"] == "ohlol",
         lambda t, cp: f"printed loss {max(t[s][cp]['printed'] for s in t):.4f}, "

@@ -11,8 +11,10 @@ import nbformat
 
 from conftest import ROOT, mutate
 
-MODULES = ["s1_srn", "s2_srn_tanh", "s3_torch_rnn", "s4_binary_adder", "s5_char_lm", "s7_seq2seq"]
-SECTION_OF = dict(zip(MODULES, [1, 2, 3, 4, 5, 7]))
+import reference
+
+MODULES = list(reference.MODULES.values())
+SECTION_OF = {m: n for n, m in reference.MODULES.items()}
 
 
 def ref(name):

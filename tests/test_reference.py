@@ -11,8 +11,7 @@ import pytest
 import torch
 
 import reference as R
-from reference.s4_binary_adder import PASS_ACCURACY, binary_adder_accuracy
-from reference.s5_char_lm import char_lm_loss
+from grader.criteria import PASS_ACCURACY, binary_adder_accuracy, char_lm_loss
 
 BUDGETS = json.loads((Path(R.__file__).parent / "budgets.json").read_text())
 HW_INPUTS = np.array([[1., 1.], [1., 1.], [2., 2.]])
@@ -236,3 +235,14 @@ def test_nothing_mutates_its_inputs():
     rnn, lin = R.build_rnn(3, 4, 2)
     R.run_rnn(rnn, lin, x, h0[None])
     assert torch.equal(x, xs) and torch.equal(h0, hs)
+
+
+def test_the_homework_data_the_kit_ships_is_the_references():
+    """grader/homework.py spells the homework's data for the checks and the student kit; it must be the reference's."""
+    from grader import homework
+    from reference import s5_char_lm, s7_seq2seq
+    assert homework.SECTIONS == tuple(R.API) == tuple(R.MODULES)
+    assert homework.LETTERS == R.LETTERS and homework.SEQ_DATA == R.SEQ_DATA and homework.IDX2CHAR == R.IDX2CHAR
+    assert (homework.X_TEXT, homework.Y_TEXT) == (s5_char_lm.X_TEXT, s5_char_lm.Y_TEXT)
+    assert s7_seq2seq.LETTERS == homework.LETTERS
+    assert homework.HW_INPUTS.tolist() == [[1, 1], [1, 1], [2, 2]] and homework.ONES.tolist() == [[1, 1], [1, 1]]

@@ -15,6 +15,7 @@ from grader.sandbox import Sandbox
 from grader.supervisor import Limits
 from grader.timeouts import calibrate
 from grader.grade import API_NAMES
+from grader.homework import SECTIONS
 from grader.loader import load
 
 from conftest import ROOT, mutate, reference_module_source, write_submission
@@ -135,7 +136,7 @@ def test_the_kit_agrees_with_the_grader(case, hw8check, tmp_path):
     """Same verdict, same message (in both languages), same check numbers, on the example and single-bug mutants.
     A mutant is compared on its own section (the others are the example's code)."""
     if case == "example":
-        path, sections = EXAMPLE, (1, 2, 3, 4, 5, 7)
+        path, sections = EXAMPLE, SECTIONS
     else:
         section, _caught_by, old, new = MUTANTS[case]
         path, sections = write_submission(tmp_path, mutate(reference_module_source(), old, new)), (section,)

@@ -7,10 +7,9 @@ import pytest
 import torch
 
 import reference
-from reference.s4_binary_adder import PASS_ACCURACY, binary_adder_accuracy
+from grader.criteria import PASS_ACCURACY, binary_adder_accuracy, char_lm_loss
 from grader.checks.test_s5 import LOSS_THRESHOLD
 from grader.probes import OTHER_SEED, TINY_BUDGET, TRAIN_SEED
-from reference.s5_char_lm import char_lm_loss
 
 torch.set_num_threads(1)
 
