@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 import reference
-from .values import StudentModule, Tensor, TorchModule
+from .wire import StudentModule, Tensor, TorchModule
 
 TORCH_CLASSES = {"RNNCell": torch.nn.RNNCell, "RNN": torch.nn.RNN, "Linear": torch.nn.Linear}
 REFERENCE_CLASSES = {"CharRNN": reference.CharRNN, "Seq2Seq": reference.Seq2Seq}

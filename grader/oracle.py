@@ -27,7 +27,7 @@ class ReferenceOracle:
 
     def run_built(self, kind, net, linear, seq):
         """The modules a student built, run by the reference on seq: outputs (T, batch, out) as NumPy."""
-        from .checks.common import torch_module
+        from .checks.models import torch_module
         runner = reference.run_rnncell if kind == "RNNCell" else reference.run_rnn
         with torch.no_grad():
             _, outputs = runner(torch_module(kind, net), torch_module("Linear", linear), torch.tensor(seq))

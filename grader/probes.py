@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from . import probe_ids as P
-from .values import Probe
+from .wire import Probe
 
 BUDGETS = json.loads((Path(__file__).resolve().parent.parent / "reference" / "budgets.json").read_text())
 N_RANDOM = 4  # randomized probes per function

@@ -4,7 +4,7 @@ from pathlib import Path
 
 
 from .i18n import _
-from .values import called
+from .wire import called
 
 TOLERANCES = json.loads((Path(__file__).with_name("tolerances.json")).read_text())["tolerance"]
 

@@ -24,7 +24,7 @@ import numpy as np
 from .processes import (preexec, set_subreaper, acquire_user, children_now, kill_adopted, kill_tree, kill_uid,
                         remove_files_of)
 from .supervisor import Supervisor
-from .values import probe_spec
+from .wire import probe_spec
 
 CHILD = Path(__file__).with_name("_child.py")
 

@@ -14,8 +14,9 @@ from .feedback import internal_error
 from .homework import SECTIONS
 from .i18n import _, set_lang
 from .run import CheckFailed, Run
-from .supervisor import RunReport, read_answer
-from .values import probe_spec
+from .supervisor import RunReport
+from .wire import read_answer
+from .wire import probe_spec
 
 def answer_in_process(namespace, probes, api_names):
     report = RunReport(namespace=_child._describe_namespace(namespace, api_names))

@@ -6,7 +6,7 @@ that runs past its time limit, or that kills the child, is recorded, and a fresh
 skipping the bad cell or continuing after the bad probe. How a child is started, watched and killed
 is a subclass's: grader/sandbox.py on the grading machine (Linux: session, limits, uid), and the
 student kit's portable runner on a student's laptop. Answers are read with json and
-numpy.frombuffer on plain numeric dtypes: never a pickle.
+numpy.frombuffer on plain numeric dtypes, never a pickle (grader/wire.py).
 """
 from __future__ import annotations
 
@@ -19,12 +19,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
-from .values import ForeignValue, ModuleValue, TensorValue, called
-
-MAX_ANSWER_BYTES = 64 * 2 ** 20
-
+from .wire import Answer, called, read_answer
 
 class SandboxError(RuntimeError):
     """The child could not start at all: the grader's fault, never the submission's."""
@@ -41,17 +37,6 @@ class Limits:
     max_restarts: int = 12
     timeout_scale: float = 1.0  # multiplies every probe's own time limit (tests use small ones)
     user: str | None = None  # run children as this user (needs root)
-
-
-@dataclass
-class Answer:
-    status: str  # ok | error | timeout | crashed | not_run
-    value: object = None
-    args_after: list = None
-    kwargs_after: dict = None
-    error: dict = None
-    seconds: float = 0.0
-    message: str = ""
 
 
 @dataclass
@@ -271,69 +256,3 @@ class Supervisor:
                 self.report.answers[p.id] = Answer("not_run", message="not reached")
                 continue
             self.report.answers[p.id] = read_answer(out, p.id)
-
-
-def read_answer(out, probe_id):
-    meta, blob = out / f"{probe_id}.json", out / f"{probe_id}.bin"
-    try:
-        if meta.stat().st_size > MAX_ANSWER_BYTES or (blob.exists() and blob.stat().st_size > MAX_ANSWER_BYTES):
-            return Answer("error", message="the answer was too large to read")
-        data = json.loads(meta.read_text(encoding="utf-8"))
-        loaded = _read_arrays(blob, data.get("arrays") or {}) if "error" not in data else {}
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        return Answer("error", message=f"the answer could not be read: {exc}")
-    if "error" in data:
-        return Answer("error", error=data["error"], seconds=data.get("seconds", 0.0),
-                      message=str(data["error"].get("message", ""))[:2000])
-    try:
-        value = decode(data["result"], loaded)
-        args_after = [decode(a, loaded) for a in data.get("args_after", [])]
-        kwargs_after = {k: decode(v, loaded) for k, v in data.get("kwargs_after", {}).items()}
-    except (KeyError, TypeError, ValueError) as exc:
-        return Answer("error", message=f"the answer could not be decoded: {exc}")
-    return Answer("ok", value=value, args_after=args_after, kwargs_after=kwargs_after,
-                  seconds=data.get("seconds", 0.0))
-
-
-def _read_arrays(blob, layout):
-    """The child's arrays: raw bytes at the offsets its JSON gives, as plain numeric dtypes only."""
-    raw = blob.read_bytes() if layout else b""
-    arrays = {}
-    for key, spec in layout.items():
-        dtype = np.dtype(str(spec["dtype"]))
-        if dtype.kind not in "biuf" or dtype.hasobject or dtype.fields is not None:
-            raise ValueError(f"array of dtype {dtype} refused")
-        shape = tuple(int(n) for n in spec["shape"])
-        count = int(np.prod(shape, dtype=np.int64))
-        arrays[str(key)] = np.frombuffer(raw, dtype=dtype, count=count, offset=int(spec["offset"])).reshape(shape).copy()
-    return arrays
-
-
-def decode(spec, arrays):
-    """Plain data back from the child's encoding; unknown classes become ForeignValue."""
-    t = spec["t"]
-    if t == "none":
-        return None
-    if t in ("bool", "int"):
-        return (bool if t == "bool" else int)(spec["v"])
-    if t == "float":
-        return float.fromhex(spec["v"])
-    if t == "str":
-        return str(spec["v"])
-    if t == "list":
-        return [decode(s, arrays) for s in spec["items"]]
-    if t == "tuple":
-        return tuple(decode(s, arrays) for s in spec["items"])
-    if t == "dict":
-        return {str(k): decode(s, arrays) for k, s in spec["items"].items()}
-    if t == "ndarray":
-        return np.asarray(arrays[spec["ref"]])
-    if t == "npscalar":
-        return np.asarray(arrays[spec["ref"]])[()]
-    if t == "tensor":
-        return TensorValue(np.asarray(arrays[spec["ref"]]), str(spec["dtype"]), bool(spec.get("requires_grad")))
-    if t == "module":
-        return ModuleValue(str(spec["cls"]), spec.get("torch_cls"), dict(spec.get("config", {})),
-                           {str(k): decode(s, arrays) for k, s in spec.get("state", {}).items()},
-                           {str(k): decode(s, arrays) for k, s in spec.get("children", {}).items()})
-    return ForeignValue(str(spec.get("cls", "?"))[:200])

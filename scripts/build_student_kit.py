@@ -31,11 +31,11 @@ from grader.homework import IDX2CHAR, SECTIONS, SEQ_DATA, X_TEXT  # noqa: E402
 from grader.oracle import ReferenceOracle  # noqa: E402
 from grader.probes import plan  # noqa: E402
 from grader.supervisor import Limits  # noqa: E402
-from grader.values import Probe, ResultOf, Tensor, probe_spec, to_spec  # noqa: E402
+from grader.wire import Probe, ResultOf, Tensor, probe_spec, to_spec  # noqa: E402
 
 SHARED = ["_child.py", "catalog.py", "feedback.py", "homework.py", "i18n.py", "loader.py", "probe_ids.py", "run.py",
-          "selfcheck.py", "supervisor.py", "values.py", "tolerances.json", "checks/__init__.py", "checks/common.py",
-          "checks/marks.py", "checks/srn.py"] + [f"checks/test_s{n}.py" for n in SECTIONS]
+          "selfcheck.py", "supervisor.py", "wire.py", "tolerances.json", "checks/__init__.py", "checks/common.py",
+          "checks/marks.py", "checks/models.py", "checks/srn.py"] + [f"checks/test_s{n}.py" for n in SECTIONS]
 # The functions whose visible answers are compared with a stored expected value. Trainings, module
 # builders and calls on the student's own trained model have none: they are judged by the checks'
 # own criteria and by the kit's extra probes (student_kit/hw8check/oracle.py).

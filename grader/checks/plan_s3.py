@@ -3,7 +3,7 @@ import numpy as np
 
 from ..homework import HW_INPUTS
 from ..probes import N_RANDOM, linear_state, rnn_state
-from ..values import Tensor, TorchModule
+from ..wire import Tensor, TorchModule
 
 
 def plan(p):

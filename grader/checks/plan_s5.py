@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import probe_ids as P
 from ..probes import BUDGETS, N_RANDOM, decisive, charrnn_state
-from ..values import ResultOf, StudentModule, Tensor
+from ..wire import ResultOf, StudentModule, Tensor
 
 
 def plan(p):

@@ -5,7 +5,7 @@ from .. import probe_ids as P
 from ..homework import SEQ_DATA
 from ..probes import (BUDGETS, N_RANDOM, decisive, one_hot_batch, raw_decoding,
                       random_word, seq2seq_state)
-from ..values import ResultOf, StudentModule, Tensor
+from ..wire import ResultOf, StudentModule, Tensor
 
 
 def plan(p):

@@ -4,11 +4,11 @@ import math
 import numpy as np
 from .marks import number, tags, visibility, weight
 
-from ..values import ModuleValue, TensorValue
+from ..wire import ModuleValue, TensorValue
 from .. import probe_ids as P
 from ..run import CheckFailed
-from .common import (all_pass, check_logits, check_text_answer, describe, expect_module, expect_state, fail,
-                     require_real_training, unpack)
+from .common import all_pass, describe, fail, require_real_training, unpack
+from .models import check_logits, check_text_answer, expect_module, expect_state
 
 LOSS_THRESHOLD = 0.05  # the homework's target: "loss < 0.05"
 

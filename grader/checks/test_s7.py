@@ -3,11 +3,12 @@ import numpy as np
 from .marks import number, tags, visibility, weight
 
 from ..homework import LETTERS, SEQ_DATA
-from ..values import ModuleValue
+from ..wire import ModuleValue
 from .. import probe_ids as P
 from ..run import CheckFailed
-from .common import (all_pass, check_logits, check_text_answer, describe, expect_module, expect_state, expect_tensor,
-                     expect_unmodified, fail, require_follows_inputs, require_real_training, unpack)
+from .common import (all_pass, describe, expect_tensor, expect_unmodified, fail, require_follows_inputs,
+                     require_real_training, unpack)
+from .models import check_logits, check_text_answer, expect_module, expect_state
 
 
 def check_make_data(run, pid):

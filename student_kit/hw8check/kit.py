@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .oracle import StoredOracle
-from .values import from_spec, probe_from_spec
+from .wire import from_spec, probe_from_spec
 
 DATA = Path(__file__).with_name("data")
 

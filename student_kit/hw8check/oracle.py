@@ -10,7 +10,7 @@ import numpy as np
 
 from .homework import IDX2CHAR, LETTERS, SEQ_DATA, Y_TEXT
 from .run import fail
-from .values import TensorValue
+from .wire import TensorValue
 
 ADDER_N = 128  # operands a, b < 2**7: all 128 x 128 sums, as the grader's accuracy
 ADDER_CHUNKS = 2  # @each probes per training (an answer list holds at most 10000 items)

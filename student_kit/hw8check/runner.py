@@ -19,7 +19,7 @@ import numpy as np
 
 from .i18n import _
 from .supervisor import Supervisor
-from .values import probe_spec
+from .wire import probe_spec
 
 CHILD = Path(__file__).with_name("_child.py")
 _said = False

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from grader.probes import plan
-from grader.values import (Probe, ResultOf, StudentModule, Tensor, TorchModule, called, from_spec, probe_from_spec,
+from grader.wire import (Probe, ResultOf, StudentModule, Tensor, TorchModule, called, from_spec, probe_from_spec,
                            probe_spec, to_spec)
 
 
@@ -49,3 +49,38 @@ def test_the_called_function_is_named_as_the_student_knows_it():
     assert called(Probe("s5.forward.rand0", 5, "@call", [StudentModule("CharRNN", {}, {})])) == "CharRNN.forward"
     assert called(Probe("s7.train.kit_logits", 7, "@call", [ResultOf("s7.train")])) == "Seq2Seq.forward"
     assert called(Probe("s4.train.kit_sums0", 4, "@each", ["add_binary", [ResultOf("s4.train")], []])) == "add_binary"
+
+
+def test_every_answer_type_round_trips_through_the_child_and_back(tmp_path):
+    """The child's half (Encoder, write_answer) and the parent's (read_answer, decode), on every kind of value."""
+    import torch
+
+    from grader import _child
+    from grader.wire import ForeignValue, ModuleValue, TensorValue, read_answer
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(2, 3)
+    cases = {"none": None, "bool": True, "int": -3, "float": 0.1, "str": "ohlol", "list": [1, [2.5, "x"]],
+             "tuple": (1, "a"), "dict": {"k": np.arange(3)}, "f32": np.ones((2, 2), np.float32),
+             "scalar": np.int64(7), "tensor": torch.arange(4.0).requires_grad_(), "module": linear,
+             "other": object()}
+    ns = {f"make_{k}": (lambda v=v: v) for k, v in cases.items()}
+    for name, value in cases.items():
+        answer, enc = _child.answer_probe({"id": name, "fn": f"make_{name}", "args": [], "kwargs": {}}, {}, ns)
+        _child.write_answer(str(tmp_path), name, answer, enc)
+        got = read_answer(tmp_path, name)
+        assert got.status == "ok", (name, got)
+        v = got.value
+        if name == "tensor":
+            assert isinstance(v, TensorValue) and v.dtype == "float32" and v.requires_grad
+            assert v.array.tolist() == [0.0, 1.0, 2.0, 3.0]
+        elif name == "module":
+            assert isinstance(v, ModuleValue) and v.torch_cls == "Linear" and v.config["out_features"] == 3
+            assert np.array_equal(v.state["weight"].array, linear.weight.detach().numpy())
+        elif name == "other":
+            assert isinstance(v, ForeignValue) and v.cls == "builtins.object"
+        elif name == "dict":
+            assert list(v) == ["k"] and v["k"].tolist() == [0, 1, 2]
+        elif name in ("f32", "scalar"):
+            assert np.asarray(v).dtype == np.asarray(cases[name]).dtype and np.array_equal(v, cases[name])
+        else:
+            assert v == value and type(v) is type(value), (name, v)
