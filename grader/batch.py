@@ -78,7 +78,7 @@ def grade_entry(files, seed, lang, limits):
     try:
         return _grade_files(files, seed, lang, limits)
     except Exception:  # the grader's own failure: this student's row says so, the batch goes on
-        from .report import make_failure_results
+        from .results import make_failure_results
         return make_failure_results(traceback.format_exc(), seed, time.monotonic())
 
 
@@ -100,7 +100,7 @@ def _grade_files(files, seed, lang, limits):
 
 
 def _failure(exc, seed):
-    from .report import make_failure_results
+    from .results import make_failure_results
     return make_failure_results("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), seed,
                                 time.monotonic())
 

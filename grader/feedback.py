@@ -1,6 +1,6 @@
 """What a student reads besides the checks: the loading report (test 0.1) and the submission's output (0.2).
 
-Shared by results.json (grader/report.py) and the student kit, which prints the same report.
+Shared by results.json (grader/results.py) and the student kit, which prints the same report.
 """
 import traceback
 

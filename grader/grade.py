@@ -6,7 +6,7 @@ from pathlib import Path
 
 from reference import API
 
-from . import report as rpt
+from . import results as gradescope
 from .catalog import catalog
 from .i18n import _, set_lang
 from .loader import LoadError, load
@@ -40,12 +40,12 @@ def grade(path, *, seed=None, visible_only=False, limits=None, points=None):
         report = Sandbox([c.source for c in submission.cells], probes, API_NAMES, limits or Limits(),
                          labels=[c.label for c in submission.cells]).run()
     run = Run(probes, report, load_error, visible_only, seed)
-    outcomes = rpt.run_checks(run, visible_only)
+    outcomes = gradescope.run_checks(run, visible_only)
     checks = [c for c in catalog(points) if not visible_only or c.visibility == "visible"]
-    extra = [rpt.make_loading_report(submission, report, load_error)]
+    extra = [gradescope.make_loading_report(submission, report, load_error)]
     if report is not None:
-        extra.append(rpt.make_output_entry(report))
-    return rpt.make_results(checks, outcomes, extra, seed, started), run
+        extra.append(gradescope.make_output_entry(report))
+    return gradescope.make_results(checks, outcomes, extra, seed, started), run
 
 
 def grade_to_file(path, out, *, seed=None, lang="en", limits=None, points=None):
@@ -57,12 +57,12 @@ def grade_to_file(path, out, *, seed=None, lang="en", limits=None, points=None):
         set_lang(lang)
         results, _run = grade(path, seed=seed, limits=limits, points=points)
     except BaseException:  # the grader's own failure still ends in a valid results.json
-        results = rpt.make_failure_results(traceback.format_exc(), seed, started, points)
+        results = gradescope.make_failure_results(traceback.format_exc(), seed, started, points)
         raise
     finally:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        text = rpt.dumps(results if results is not None else rpt.make_failure_results("no results", seed, started, points))
+        text = gradescope.dumps(results if results is not None else gradescope.make_failure_results("no results", seed, started, points))
         tmp = out.with_name(out.name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(out)

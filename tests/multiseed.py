@@ -12,7 +12,7 @@ from grader.catalog import catalog
 from grader.grade import API_NAMES
 from grader.loader import load
 from grader.probes import plan
-from grader.report import make_results, run_checks
+from grader.results import make_results, run_checks
 from grader.run import Run
 from grader.sandbox import Sandbox
 from grader.supervisor import Limits, RunReport

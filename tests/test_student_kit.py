@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from grader.probes import plan
-from grader.report import run_checks
+from grader.results import run_checks
 from grader.run import Run
 from grader.sandbox import Sandbox
 from grader.supervisor import Limits

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from grader.report import CollectPlugin, dumps, make_info_test
+from grader.results import CollectPlugin, dumps, make_info_test
 from grader.run import Run
 
 pytest_plugins = ["pytester"]
