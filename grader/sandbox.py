@@ -26,7 +26,7 @@ from .processes import (preexec, set_subreaper, acquire_user, children_now, kill
 from .supervisor import Supervisor
 from .wire import probe_spec
 
-CHILD = Path(__file__).with_name("_child.py")
+CHILD = Path(__file__).with_name("child.py")
 
 
 def _site_packages():
@@ -87,11 +87,11 @@ class Sandbox(Supervisor):
         cache = matplotlib_cache()
         for f in Path(cache).glob("fontlist-*.json") if cache else []:
             shutil.copyfile(f, self.workdir / "mpl" / f.name)
-        shutil.copyfile(CHILD, self.workdir / "_child.py")
+        shutil.copyfile(CHILD, self.workdir / "child.py")
         arrays = {}
         specs = [probe_spec(p, arrays) for p in self.probes]
         np.savez(self.workdir / "inputs.npz", **arrays)
-        for name in ("_child.py", "inputs.npz"):
+        for name in ("child.py", "inputs.npz"):
             self._share(self.workdir / name)
         self._specs = specs
         self._site_packages = _site_packages()
@@ -134,7 +134,7 @@ class Sandbox(Supervisor):
             if keep in os.environ:
                 env[keep] = os.environ[keep]
         proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(self.workdir / "_child.py"), str(self.workdir), str(wfd)],
+            [sys.executable, "-I", "-S", str(self.workdir / "child.py"), str(self.workdir), str(wfd)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(wfd,),
             start_new_session=True, preexec_fn=preexec(self.limits, uid, gid), env=env,
             cwd=str(self.workdir / "cwd"))

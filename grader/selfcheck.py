@@ -8,7 +8,7 @@ student kit's `hw8check.check` its stored data (student_kit/hw8check/).
 import tempfile
 from pathlib import Path
 
-from . import _child
+from . import child
 from .catalog import Outcome, checks_of
 from .feedback import internal_error
 from .homework import SECTIONS
@@ -19,13 +19,13 @@ from .wire import read_answer
 from .wire import probe_spec
 
 def answer_in_process(namespace, probes, api_names):
-    report = RunReport(namespace=_child._describe_namespace(namespace, api_names))
+    report = RunReport(namespace=child.describe_namespace(namespace, api_names))
     arrays = {}
     specs = [probe_spec(p, arrays) for p in probes]
     with tempfile.TemporaryDirectory(prefix="hw8-check-") as tmp:
         for spec in specs:
-            answer, enc = _child.answer_probe(spec, arrays, namespace, catch=Exception)
-            _child.write_answer(tmp, spec["id"], answer, enc)
+            answer, enc = child.answer_probe(spec, arrays, namespace, catch=Exception)
+            child.write_answer(tmp, spec["id"], answer, enc)
             report.answers[spec["id"]] = read_answer(Path(tmp), spec["id"])
     return report
 

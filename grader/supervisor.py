@@ -1,6 +1,6 @@
 """Supervise a submission's child processes, on any platform: the run's data types and its state machine.
 
-The child (grader/_child.py) executes the submission's cells one by one, then answers the probes in
+The child (grader/child.py) executes the submission's cells one by one, then answers the probes in
 order, and reports each step as a JSON event. The supervisor follows those events: a cell or probe
 that runs past its time limit, or that kills the child, is recorded, and a fresh child starts again,
 skipping the bad cell or continuing after the bad probe. How a child is started, watched and killed

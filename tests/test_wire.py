@@ -55,7 +55,7 @@ def test_every_answer_type_round_trips_through_the_child_and_back(tmp_path):
     """The child's half (Encoder, write_answer) and the parent's (read_answer, decode), on every kind of value."""
     import torch
 
-    from grader import _child
+    from grader import child
     from grader.wire import ForeignValue, ModuleValue, TensorValue, read_answer
     torch.manual_seed(0)
     linear = torch.nn.Linear(2, 3)
@@ -65,8 +65,8 @@ def test_every_answer_type_round_trips_through_the_child_and_back(tmp_path):
              "other": object()}
     ns = {f"make_{k}": (lambda v=v: v) for k, v in cases.items()}
     for name, value in cases.items():
-        answer, enc = _child.answer_probe({"id": name, "fn": f"make_{name}", "args": [], "kwargs": {}}, {}, ns)
-        _child.write_answer(str(tmp_path), name, answer, enc)
+        answer, enc = child.answer_probe({"id": name, "fn": f"make_{name}", "args": [], "kwargs": {}}, {}, ns)
+        child.write_answer(str(tmp_path), name, answer, enc)
         got = read_answer(tmp_path, name)
         assert got.status == "ok", (name, got)
         v = got.value

@@ -21,7 +21,7 @@ from .i18n import _
 from .supervisor import Supervisor
 from .wire import probe_spec
 
-CHILD = Path(__file__).with_name("_child.py")
+CHILD = Path(__file__).with_name("child.py")
 _said = False
 
 
@@ -75,7 +75,7 @@ class PortableRun(Supervisor):
     def _prepare(self):
         for sub in ("cwd", "out", "tmp"):
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(CHILD, self.workdir / "_child.py")
+        shutil.copyfile(CHILD, self.workdir / "child.py")
         arrays = {}
         self._specs = [probe_spec(p, arrays) for p in self.probes]
         np.savez(self.workdir / "inputs.npz", **arrays)
@@ -90,7 +90,7 @@ class PortableRun(Supervisor):
         if self.linux:
             kwargs["preexec_fn"] = _linux_preexec(self.limits.memory_bytes)
         with open(self.workdir / "output.txt", "wb") as output:
-            proc = subprocess.Popen([sys.executable, str(self.workdir / "_child.py"), str(self.workdir), "-"],
+            proc = subprocess.Popen([sys.executable, str(self.workdir / "child.py"), str(self.workdir), "-"],
                                     stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
                                     cwd=str(self.workdir / "cwd"), env=env, **kwargs)
         phase, result, offset, buf = ("start", None, time.monotonic()), None, 0, b""

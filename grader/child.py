@@ -5,8 +5,8 @@ run's work folder, so it imports nothing of the grader and nothing beside the su
 plain data goes back: a JSON event per line on the control pipe, and per probe a JSON file
 with an .npz of arrays (read by the parent with allow_pickle=False).
 
-    python -I -S _child.py WORKDIR CONTROL_FD   # the grader's sandbox: events on an inherited pipe
-    python _child.py WORKDIR -                 # the student kit, on any platform: events appended to WORKDIR/events.jsonl
+    python -I -S child.py WORKDIR CONTROL_FD   # the grader's sandbox: events on an inherited pipe
+    python child.py WORKDIR -                 # the student kit, on any platform: events appended to WORKDIR/events.jsonl
 """
 import builtins
 import json
@@ -252,7 +252,7 @@ def _decode_arg(spec, arrays, ns):
     raise ValueError(f"unknown argument kind {t}")
 
 
-def _describe_namespace(ns, names):
+def describe_namespace(ns, names):
     import inspect
     out = {}
     for name in names:
@@ -303,7 +303,7 @@ def main(workdir, control_fd):
 
     _stub_hung(ns, job.get("hung") or {})
     with _Pristine():
-        names = _describe_namespace(ns, job["api"])
+        names = describe_namespace(ns, job["api"])
     ctl.send(event="namespace", names=names)
     outdir = workdir + "/out"
     skip_probes = set(job.get("skip_probes", []))
