@@ -19,7 +19,10 @@ def make_info_test(number, name, output, visibility="visible"):
             "output": _cap(output), "visibility": visibility}
 
 
-def make_loading_report(submission, report, load_error):
+GRADING = ("for grading", "评分环境中")  # where a missing module is missing: the student kit says "on this machine"
+
+
+def make_loading_report(submission, report, load_error, where=GRADING):
     """Test 0.1: what was loaded, which cells failed, and how long it took."""
     lines = []
     if load_error is not None:
@@ -51,9 +54,9 @@ def make_loading_report(submission, report, load_error):
             err = cell.error or {}
             msg = err.get("message", "")[:500]
             if err.get("type") == "ModuleNotFoundError":
-                lines.append(str(_(f"• {label} was skipped: {msg.split(': ', 1)[-1]}: it is not installed for grading. "
+                lines.append(str(_(f"• {label} was skipped: {msg.split(': ', 1)[-1]}: it is not installed {where[0]}. "
                                    f"The statements after it still ran.",
-                                   f"• {label} 已跳过：{msg.split(': ', 1)[-1]}：评分环境中没有安装该模块。其后的语句照常运行。")))
+                                   f"• {label} 已跳过：{msg.split(': ', 1)[-1]}：{where[1]}没有安装该模块。其后的语句照常运行。")))
             else:
                 lines.append(str(_(f"• {label} raised {msg}; it was skipped, the statements after it still ran.",
                                    f"• {label} 抛出异常 {msg}；已跳过，其后的语句照常运行。")))

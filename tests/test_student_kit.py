@@ -278,4 +278,5 @@ def test_python_3_13_without_torch_checks_the_numpy_sections(kit):
     proc = subprocess.run([str(venv / "bin" / "hw8-check"), str(EXAMPLE), "--section", "1", "--section", "2",
                            "--section", "4"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "6/6 visible checks pass" in proc.stdout and "No module named 'torch'" in proc.stdout
+    assert "6/6 visible checks pass" in proc.stdout
+    assert "No module named 'torch': it is not installed on this machine" in proc.stdout

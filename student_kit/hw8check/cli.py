@@ -6,7 +6,6 @@ Exit status 0 when every visible check passes, 1 when some fail, 2 when the file
 """
 import argparse
 import sys
-import tempfile
 
 from . import __version__
 from .feedback import make_loading_report
@@ -42,13 +41,11 @@ def grade_visible(path, sections=SECTIONS, limits=None, linux=None):
             load_error = _("The notebook has no code cells.", "notebook 中没有代码单元格。")
     except LoadError as exc:
         load_error = exc.msg
-    if load_error is None:
-        with tempfile.TemporaryDirectory(prefix="hw8-check-") as tmp:
-            report = PortableRun([c.source for c in submission.cells], probes, kit.api_names,
-                                 limits or kit_limits(kit), workdir=tmp, labels=[c.label for c in submission.cells],
-                                 linux=linux).run()
+    if load_error is None:  # the run makes and removes its own work folder, ignoring a file Windows still holds
+        report = PortableRun([c.source for c in submission.cells], probes, kit.api_names, limits or kit_limits(kit),
+                             labels=[c.label for c in submission.cells], linux=linux).run()
     run = Run(probes, report, load_error, visible_only=True, seed=0, oracle=kit.oracle())
-    loading = make_loading_report(submission, report, load_error)["output"]
+    loading = make_loading_report(submission, report, load_error, where=("on this machine", "本机"))["output"]
     return run_checks(run, sections), loading, load_error
 
 
