@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .classreport import feedback_markdown, write_outputs
-from .i18n import _, set_lang
+from .i18n import Msg, set_lang
 
 MAX_FILE_BYTES = 50 * 2 ** 20
 PER_JOB_BYTES = int(1.5 * 2 ** 30)  # a grading worker with its sandboxed child peaks near 1 GB (make bench)
@@ -159,7 +159,7 @@ def main(directory, outdir, *, jobs=None, seed=None, force=False, lang="en", exe
 
     from rich.progress import Progress
     with Progress(disable=not progress) as bar:
-        task = bar.add_task(str(_("grading", "评分中")), total=len(todo))
+        task = bar.add_task(str(Msg("grading", "评分中")), total=len(todo))
         if executor == "dask":
             from distributed import Client, as_completed as dask_completed
             client = Client(scheduler) if scheduler else Client(processes=True, n_workers=jobs, threads_per_worker=1)
@@ -197,7 +197,7 @@ def main(directory, outdir, *, jobs=None, seed=None, force=False, lang="en", exe
                         save(entry, _failure(exc, seed))
                 bar.advance(task)
     rows = write_outputs(outdir, entries, all_results)
-    print(str(_(f"Graded {len(todo)} submissions ({len(entries) - len(todo)} already done) in "
+    print(str(Msg(f"Graded {len(todo)} submissions ({len(entries) - len(todo)} already done) in "
                 f"{time.monotonic() - started:.0f} s with {jobs} jobs; {len(rows)} gradebook rows in {outdir}.",
                 f"本次评分 {len(todo)} 份（{len(entries) - len(todo)} 份已完成），用时 {time.monotonic() - started:.0f} 秒，"
                 f"并行 {jobs}；成绩单共 {len(rows)} 行，位于 {outdir}。")))

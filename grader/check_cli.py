@@ -5,7 +5,7 @@ from rich.text import Text
 
 from .grade import grade
 from .homework import SECTIONS
-from .i18n import _, set_lang
+from .i18n import Msg, set_lang
 
 
 def render(results, console):
@@ -20,10 +20,10 @@ def render(results, console):
         rows = [t for t in checks if t["number"].split(".")[0] == str(section)]
         if not rows:
             continue
-        table = Table(title=str(_(f"Section {section}", f"第 {section} 节")), show_lines=True, expand=True)
+        table = Table(title=str(Msg(f"Section {section}", f"第 {section} 节")), show_lines=True, expand=True)
         table.add_column("", width=3)
-        table.add_column(str(_("check", "检查项")), ratio=2)
-        table.add_column(str(_("result", "结果")), ratio=3)
+        table.add_column(str(Msg("check", "检查项")), ratio=2)
+        table.add_column(str(Msg("result", "结果")), ratio=3)
         for t in rows:
             ok = t["status"] == "passed"
             all_ok &= ok
@@ -31,14 +31,14 @@ def render(results, console):
                           Text(t["output"], style="green" if ok else "red"))
         console.print(table)
     passed = sum(t["status"] == "passed" for t in checks)
-    console.print(str(_(f"{passed}/{len(checks)} visible checks pass.", f"可见检查通过 {passed}/{len(checks)} 项。")) +
-                  " " + str(_("The graded run adds checks on randomized inputs.", "正式评分还会加入随机输入的检查。")))
+    console.print(str(Msg(f"{passed}/{len(checks)} visible checks pass.", f"可见检查通过 {passed}/{len(checks)} 项。")) +
+                  " " + str(Msg("The graded run adds checks on randomized inputs.", "正式评分还会加入随机输入的检查。")))
     return all_ok
 
 
 def main(submission, *, lang="en", seed=0, limits=None, console=None):
     set_lang(lang)
     console = console or Console()
-    with console.status(str(_("Running your submission…", "正在运行你的代码…"))):
-        results, _run = grade(submission, seed=seed, visible_only=True, limits=limits)
+    with console.status(str(Msg("Running your submission…", "正在运行你的代码…"))):
+        results, _ = grade(submission, seed=seed, visible_only=True, limits=limits)
     return 0 if render(results, console) else 1

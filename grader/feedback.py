@@ -4,7 +4,7 @@ Shared by results.json (grader/results.py) and the student kit, which prints the
 """
 import traceback
 
-from .i18n import _
+from .i18n import Msg
 
 OUTPUT_CAP = 4096  # characters of one test's output
 
@@ -26,11 +26,11 @@ def make_loading_report(submission, report, load_error, where=GRADING):
     """Test 0.1: what was loaded, which cells failed, and how long it took."""
     lines = []
     if load_error is not None:
-        lines.append(str(_("Your submission could not be loaded: ", "无法加载你的提交：") + load_error))
-        return make_info_test("0.1", str(_("Loading report", "加载报告")), "\n".join(lines))
+        lines.append(str(Msg("Your submission could not be loaded: ", "无法加载你的提交：") + load_error))
+        return make_info_test("0.1", str(Msg("Loading report", "加载报告")), "\n".join(lines))
     unit = "code cells" if submission.kind == "ipynb" else "top-level statements"
     unit_zh = "个代码单元格" if submission.kind == "ipynb" else "条顶层语句"
-    lines.append(str(_(f"Graded {submission.path.name}: {submission.code_cells} {unit}.",
+    lines.append(str(Msg(f"Graded {submission.path.name}: {submission.code_cells} {unit}.",
                        f"已评分 {submission.path.name}：{submission.code_cells} {unit_zh}。")))
     for note in submission.notes:
         lines.append("• " + str(note))
@@ -43,45 +43,45 @@ def make_loading_report(submission, report, load_error, where=GRADING):
         if unit is not None and unit.line is not None:
             label = f"{label}, line {unit.line}"
         if cell.status == "timeout":
-            lines.append(str(_(f"• {label} did not finish within the time limit; it was stopped and skipped "
+            lines.append(str(Msg(f"• {label} did not finish within the time limit; it was stopped and skipped "
                                f"(the statements before it were kept, those after it still ran).",
                                f"• {label} 超时未结束，已被中止并跳过（之前的语句保留，之后的语句照常运行）。")))
         elif cell.status == "crashed":
             msg = (cell.error or {}).get("message", "")
-            lines.append(str(_(f"• {label} ended the Python process ({msg}); it was skipped.",
+            lines.append(str(Msg(f"• {label} ended the Python process ({msg}); it was skipped.",
                                f"• {label} 结束了 Python 进程（{msg}），已跳过。")))
         else:
             err = cell.error or {}
             msg = err.get("message", "")[:500]
             if err.get("type") == "ModuleNotFoundError":
-                lines.append(str(_(f"• {label} was skipped: {msg.split(': ', 1)[-1]}: it is not installed {where[0]}. "
+                lines.append(str(Msg(f"• {label} was skipped: {msg.split(': ', 1)[-1]}: it is not installed {where[0]}. "
                                    f"The statements after it still ran.",
                                    f"• {label} 已跳过：{msg.split(': ', 1)[-1]}：{where[1]}没有安装该模块。其后的语句照常运行。")))
             else:
-                lines.append(str(_(f"• {label} raised {msg}; it was skipped, the statements after it still ran.",
+                lines.append(str(Msg(f"• {label} raised {msg}; it was skipped, the statements after it still ran.",
                                    f"• {label} 抛出异常 {msg}；已跳过，其后的语句照常运行。")))
     if report.early_exit:
-        lines.append(str(_(f"• The Python process {report.early_exit} outside any cell.", f"• Python 进程在单元格之外{report.early_exit}。")))
+        lines.append(str(Msg(f"• The Python process {report.early_exit} outside any cell.", f"• Python 进程在单元格之外{report.early_exit}。")))
     if report.stray_processes_killed:
-        lines.append(str(_(f"• {report.stray_processes_killed} leftover processes started by the submission were stopped.",
+        lines.append(str(Msg(f"• {report.stray_processes_killed} leftover processes started by the submission were stopped.",
                            f"• 已结束提交代码遗留的 {report.stray_processes_killed} 个进程。")))
     if len(lines) == 1:
-        lines.append(str(_("Every cell ran without errors.", "所有单元格均运行无误。")))
-    return make_info_test("0.1", str(_("Loading report", "加载报告")), "\n".join(lines))
+        lines.append(str(Msg("Every cell ran without errors.", "所有单元格均运行无误。")))
+    return make_info_test("0.1", str(Msg("Loading report", "加载报告")), "\n".join(lines))
 
 
 def make_output_entry(report):
     text = report.output
     if report.output_dropped:  # said first, so that the output cap cannot cut it off
-        text = str(_(f"[The first {len(report.output.encode())} bytes are kept; {report.output_dropped} more bytes, not kept.]\n",
+        text = str(Msg(f"[The first {len(report.output.encode())} bytes are kept; {report.output_dropped} more bytes, not kept.]\n",
                      f"[只保留了前 {len(report.output.encode())} 字节；另有 {report.output_dropped} 字节未保留。]\n")) + text
-    return make_info_test("0.2", str(_("What your submission printed while loading and grading",
+    return make_info_test("0.2", str(Msg("What your submission printed while loading and grading",
                                        "你的代码在加载和评分时打印的内容")),
-                          text or str(_("(nothing)", "（无）")), visibility="visible")
+                          text or str(Msg("(nothing)", "（无）")), visibility="visible")
 
 
 def internal_error(exc):
     """A check that raised something other than CheckFailed: a bug in the check must not look like the student's fault."""
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-1500:] if exc else ""
-    return _("The grader could not finish this check (an internal error; please tell the course staff).\n",
+    return Msg("The grader could not finish this check (an internal error; please tell the course staff).\n",
              "评分器无法完成此项检查（内部错误，请告知助教）。\n") + tb

@@ -8,7 +8,7 @@ from reference import API
 
 from . import results as gradescope
 from .catalog import catalog
-from .i18n import _, set_lang
+from .i18n import Msg, set_lang
 from .loader import LoadError, load
 from .probes import plan
 from .run import Run
@@ -32,7 +32,7 @@ def grade(path, *, seed=None, visible_only=False, limits=None, points=None):
     try:
         submission = load(path)
         if not submission.cells:
-            load_error = _("The notebook has no code cells.", "notebook 中没有代码单元格。")
+            load_error = Msg("The notebook has no code cells.", "notebook 中没有代码单元格。")
     except LoadError as exc:
         load_error = exc.msg
     if load_error is None:
@@ -55,7 +55,7 @@ def grade_to_file(path, out, *, seed=None, lang="en", limits=None, points=None):
     results = None
     try:
         set_lang(lang)
-        results, _run = grade(path, seed=seed, limits=limits, points=points)
+        results, _ = grade(path, seed=seed, limits=limits, points=points)
     except BaseException:  # the grader's own failure still ends in a valid results.json
         results = gradescope.make_failure_results(traceback.format_exc(), seed, started, points)
         raise

@@ -1,4 +1,4 @@
-"""Messages in English and Chinese. A message is built once and rendered in the run's language."""
+"""Messages in English and Chinese: Msg(en, zh) is built once and rendered in the run's language when printed."""
 import os
 from dataclasses import dataclass
 
@@ -28,6 +28,3 @@ class Msg:
         other = other if isinstance(other, Msg) else Msg(str(other), str(other))
         return Msg(self.en + other.en, self.zh + other.zh)
 
-
-def _(en, zh):
-    return Msg(en, zh)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .i18n import Msg, _
+from .i18n import Msg
 
 
 class LoadError(Exception):
@@ -47,10 +47,10 @@ def find_submission(path):
     """A notebook, a module, or a folder holding hw8.ipynb, else hw8.py, else the only .ipynb or .py."""
     path = Path(path)
     if not path.exists():
-        raise LoadError(_(f"No submission found at {path}.", f"找不到提交的文件：{path}。"))
+        raise LoadError(Msg(f"No submission found at {path}.", f"找不到提交的文件：{path}。"))
     if path.is_file():
         if path.suffix not in (".ipynb", ".py"):
-            raise LoadError(_(f"{path.name} is neither a notebook (.ipynb) nor a module (.py).",
+            raise LoadError(Msg(f"{path.name} is neither a notebook (.ipynb) nor a module (.py).",
                               f"{path.name} 既不是 notebook（.ipynb）也不是 Python 模块（.py）。"))
         return path
     files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
@@ -63,26 +63,26 @@ def find_submission(path):
             return found[0]
         if len(found) > 1:
             names = ", ".join(p.name for p in found)
-            raise LoadError(_(f"Found several {suffix} files ({names}) and no hw8{suffix}; rename the one to grade to hw8{suffix}.",
+            raise LoadError(Msg(f"Found several {suffix} files ({names}) and no hw8{suffix}; rename the one to grade to hw8{suffix}.",
                               f"找到多个 {suffix} 文件（{names}），但没有 hw8{suffix}；请把要评分的文件命名为 hw8{suffix}。"))
     listing = ", ".join(p.name for p in files[:20]) or "nothing"
-    raise LoadError(_(f"No hw8.ipynb or hw8.py in {path}; it holds: {listing}.",
+    raise LoadError(Msg(f"No hw8.ipynb or hw8.py in {path}; it holds: {listing}.",
                       f"{path} 中没有 hw8.ipynb 或 hw8.py；其中只有：{listing}。"))
 
 
 def _decode(data, name, notes):
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-        notes.append(_("The file starts with a byte-order mark; it was ignored.", "文件以 BOM 开头，已忽略。"))
+        notes.append(Msg("The file starts with a byte-order mark; it was ignored.", "文件以 BOM 开头，已忽略。"))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         try:
             text = data.decode("gb18030")
         except UnicodeDecodeError:
-            raise LoadError(_(f"{name} is not UTF-8 text (bad byte at position {exc.start}). Save it as UTF-8 and submit again.",
+            raise LoadError(Msg(f"{name} is not UTF-8 text (bad byte at position {exc.start}). Save it as UTF-8 and submit again.",
                               f"{name} 不是 UTF-8 文本（第 {exc.start} 字节无法解码）。请以 UTF-8 编码保存后重新提交。")) from None
-        notes.append(_(f"{name} is not UTF-8; it was read as GB18030. Please save it as UTF-8.",
+        notes.append(Msg(f"{name} is not UTF-8; it was read as GB18030. Please save it as UTF-8.",
                        f"{name} 不是 UTF-8 编码，已按 GB18030 读取。请改用 UTF-8 保存。"))
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -137,7 +137,7 @@ def python_of_cell(source, label, notes):
     if first.startswith("%%"):
         magic = first[2:].split()[0] if first[2:].split() else ""
         if magic not in PYTHON_CELL_MAGICS:
-            notes.append(_(f"{label} starts with %%{magic}: it is not Python, so it was not run.",
+            notes.append(Msg(f"{label} starts with %%{magic}: it is not Python, so it was not run.",
                            f"{label} 以 %%{magic} 开头：不是 Python 代码，未运行。"))
             return None
         lines = [""] + lines[1:]  # keep line numbers
@@ -158,20 +158,20 @@ def read_notebook(path, text, notes):
     try:
         raw = json.loads(text)
     except ValueError as exc:
-        raise LoadError(_(f"{path.name} is not valid notebook JSON ({exc}). Open it in Jupyter, save it, and submit again.",
+        raise LoadError(Msg(f"{path.name} is not valid notebook JSON ({exc}). Open it in Jupyter, save it, and submit again.",
                           f"{path.name} 不是有效的 notebook JSON（{exc}）。请在 Jupyter 中打开并保存后重新提交。")) from None
     if not isinstance(raw, dict) or "nbformat" not in raw:
-        raise LoadError(_(f"{path.name} is JSON but not a Jupyter notebook.", f"{path.name} 是 JSON，但不是 Jupyter notebook。"))
+        raise LoadError(Msg(f"{path.name} is JSON but not a Jupyter notebook.", f"{path.name} 是 JSON，但不是 Jupyter notebook。"))
     major = raw.get("nbformat")
     if major not in (3, 4):
-        raise LoadError(_(f"{path.name} uses notebook format {major}; only formats 3 and 4 can be read.",
+        raise LoadError(Msg(f"{path.name} uses notebook format {major}; only formats 3 and 4 can be read.",
                           f"{path.name} 使用 notebook 格式 {major}，只支持格式 3 和 4。"))
     try:
         nb = _as_v4(text, raw)
     except Exception as exc:
-        raise LoadError(_(f"{path.name} could not be read as a notebook: {exc}", f"无法读取 notebook {path.name}：{exc}")) from None
+        raise LoadError(Msg(f"{path.name} could not be read as a notebook: {exc}", f"无法读取 notebook {path.name}：{exc}")) from None
     if major == 3:
-        notes.append(_("The notebook was in the old format 3 and was upgraded to 4.", "notebook 为旧的格式 3，已升级为格式 4。"))
+        notes.append(Msg("The notebook was in the old format 3 and was upgraded to 4.", "notebook 为旧的格式 3，已升级为格式 4。"))
     cells, code_cells = [], 0
     for i, cell in enumerate(nb.get("cells", [])):
         if cell.get("cell_type") != "code":
@@ -184,7 +184,7 @@ def read_notebook(path, text, notes):
         if python is not None:
             cells += split_statements(python, f"cell {i + 1}")
     if not code_cells:
-        notes.append(_("The notebook has no code cells.", "notebook 中没有代码单元格。"))
+        notes.append(Msg("The notebook has no code cells.", "notebook 中没有代码单元格。"))
     return cells, code_cells
 
 
@@ -234,7 +234,7 @@ def load(path):
     notes = []
     data = path.read_bytes()
     if not data.strip():
-        raise LoadError(_(f"{path.name} is empty.", f"{path.name} 是空文件。"))
+        raise LoadError(Msg(f"{path.name} is empty.", f"{path.name} 是空文件。"))
     text = _decode(data, path.name, notes)
     if path.suffix == ".ipynb":
         cells, code_cells = read_notebook(path, text, notes)
@@ -242,7 +242,7 @@ def load(path):
     try:
         cells = _chunks_by_ast(text)
     except SyntaxError as exc:
-        notes.append(_(f"{path.name} has a syntax error at line {exc.lineno}: {exc.msg}. The rest is graded statement by statement.",
+        notes.append(Msg(f"{path.name} has a syntax error at line {exc.lineno}: {exc.msg}. The rest is graded statement by statement.",
                        f"{path.name} 第 {exc.lineno} 行有语法错误：{exc.msg}。其余部分逐条语句评分。"))
         cells = _chunks_by_lines(text)
     return Submission(path, "py", cells, notes, len(cells))

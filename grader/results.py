@@ -10,7 +10,7 @@ import pytest
 
 from .catalog import CHECKS_DIR, Outcome, catalog, info_of
 from .feedback import OUTPUT_CAP, _cap, internal_error, make_info_test, make_loading_report, make_output_entry
-from .i18n import Msg, _, get_lang
+from .i18n import Msg, get_lang
 from .run import CheckFailed
 
 FILE_CAP = 2 ** 20  # bytes of results.json
@@ -63,9 +63,9 @@ def run_checks(run, visible_only=False, sections=None):
 def make_test(info, outcome, include_numbers=True):
     passed = outcome is not None and outcome.passed
     if outcome is None:
-        message = _("Not run.", "未运行。")
+        message = Msg("Not run.", "未运行。")
     elif passed:
-        message = _("Passed.", "通过。")
+        message = Msg("Passed.", "通过。")
     else:
         message = outcome.message
     return {"name": f"{info.number} {info.title}" if include_numbers else info.title,
@@ -84,10 +84,10 @@ def make_results(checks, outcomes, extra_tests, seed, started):
         s = by_section.setdefault(info.section, [0.0, 0.0])
         s[0] += test["score"]
         s[1] += info.max_score
-    lines = [str(_(f"Score: {score:g} / {total:g}", f"得分：{score:g} / {total:g}"))]
+    lines = [str(Msg(f"Score: {score:g} / {total:g}", f"得分：{score:g} / {total:g}"))]
     for n, (got, mx) in sorted(by_section.items()):
-        lines.append(str(_(f"  Section {n}: {got:g} / {mx:g}", f"  第 {n} 节：{got:g} / {mx:g}")))
-    lines.append(str(_("Checks marked after_published use randomized inputs; they are shown once grades are published.",
+        lines.append(str(Msg(f"  Section {n}: {got:g} / {mx:g}", f"  第 {n} 节：{got:g} / {mx:g}")))
+    lines.append(str(Msg("Checks marked after_published use randomized inputs; they are shown once grades are published.",
                        "after_published 的检查使用随机输入，成绩发布后可见。")))
     return {"score": score, "execution_time": round(time.monotonic() - started, 2), "output": "\n".join(lines),
             "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
@@ -102,13 +102,13 @@ def make_failure_results(exc_text, seed, started, points=None):
         checks = catalog(points)
     except Exception:  # even the catalog failed: keep the file valid
         checks = []
-    tests = [{"name": "0.0 " + str(_("Autograder failed", "评分程序出错")), "number": "0.0", "score": 0.0,
+    tests = [{"name": "0.0 " + str(Msg("Autograder failed", "评分程序出错")), "number": "0.0", "score": 0.0,
               "max_score": 0.0, "status": "failed", "visibility": "visible",
-              "output": str(_("The autograder failed while grading this submission. This is not your fault: "
+              "output": str(Msg("The autograder failed while grading this submission. This is not your fault: "
                               "please tell the course staff.", "评分程序在评分时出错，这不是你的问题，请告知助教。"))},
              {"name": "0.0 traceback", "number": "0.0", "score": 0.0, "max_score": 0.0, "status": "failed",
               "visibility": "hidden", "output": _cap(exc_text, 8000)}]
-    outcomes = {c.number: Outcome(c, False, _("Not graded: the autograder failed.", "未评分：评分程序出错。")) for c in checks}
+    outcomes = {c.number: Outcome(c, False, Msg("Not graded: the autograder failed.", "未评分：评分程序出错。")) for c in checks}
     return make_results(checks, outcomes, tests, seed, started)
 
 

@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 
-from .i18n import _
+from .i18n import Msg
 from .wire import called
 
 TOLERANCES = json.loads((Path(__file__).with_name("tolerances.json")).read_text())["tolerance"]
@@ -18,7 +18,7 @@ class CheckFailed(AssertionError):
 
 
 def fail(en, zh):
-    raise CheckFailed(_(en, zh))
+    raise CheckFailed(Msg(en, zh))
 
 
 class Run:
@@ -61,7 +61,7 @@ class Run:
     def answer(self, pid):
         """The submission's answer to probe pid, or CheckFailed saying plainly why there is none."""
         if self.load_error is not None:
-            raise CheckFailed(_("Not graded: ", "未评分：") + self.load_error)
+            raise CheckFailed(Msg("Not graded: ", "未评分：") + self.load_error)
         p = self.probes[pid]
         name = called(p)
         base = name.split(".")[0]

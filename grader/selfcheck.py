@@ -12,7 +12,7 @@ from . import child
 from .catalog import Outcome, checks_of
 from .feedback import internal_error
 from .homework import SECTIONS
-from .i18n import _, set_lang
+from .i18n import Msg, set_lang
 from .run import CheckFailed, Run
 from .supervisor import RunReport
 from .wire import read_answer
@@ -58,7 +58,7 @@ def print_section(section, outcomes, out=print):
         out(f"{'✔' if o.passed else '✘'} {number} {o.info.title}")
         if not o.passed:
             out("    " + str(o.message).replace("\n", "\n    "))
-    out(str(_(f"Section {section}: all visible checks pass." if ok else f"Section {section}: some checks fail.",
+    out(str(Msg(f"Section {section}: all visible checks pass." if ok else f"Section {section}: some checks fail.",
               f"第 {section} 节：可见检查全部通过。" if ok else f"第 {section} 节：部分检查未通过。")))
     return ok
 

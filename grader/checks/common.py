@@ -4,7 +4,7 @@ every section applies (unmodified arguments, answers that follow their inputs, t
 The checks of torch modules and models are in models.py."""
 import numpy as np
 
-from ..i18n import _
+from ..i18n import Msg
 from ..run import CheckFailed, fail
 from ..wire import called, ForeignValue, ModuleValue, StudentModule, Tensor, TensorValue, TorchModule
 
@@ -183,7 +183,7 @@ def all_pass(run, check, pids):
         except CheckFailed as exc:
             p = run.probe(pid)
             sizes = _sizes(p)
-            raise CheckFailed(exc.feedback + _(f" [randomized probe {pid}{sizes}]", f" [随机测试 {pid}{sizes}]")) from None
+            raise CheckFailed(exc.feedback + Msg(f" [randomized probe {pid}{sizes}]", f" [随机测试 {pid}{sizes}]")) from None
 
 
 def _sizes(p):

@@ -19,7 +19,7 @@ def plan(p):
         p.add(f"s4.int2binary.rand{k}", "int2binary", [int(p.rng.integers(0, 2 ** width))], {"width": width})
         bits = p.rng.integers(0, 2, size=(1, 5, 9, 12)[k % 4]).astype(np.uint8)
         p.add(f"s4.binary2int.rand{k}", "binary2int", [bits])
-        for _attempt in range(50):
+        for _ in range(50):
             H = int(p.rng.integers(2, 12))
             w = {"W_xh": p.rng.normal(size=(2, H)) * 1.5, "W_hh": p.rng.normal(size=(H, H)) * 1.5,
                  "W_hy": p.rng.normal(size=(H, 1)) * 1.5}

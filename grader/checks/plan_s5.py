@@ -15,7 +15,7 @@ def plan(p):
         B, T = (int(v) for v in p.rng.integers([1, 1], [4, 8]))
         x = Tensor(p.rng.integers(0, 4, size=(B, T)).astype(np.int64))
         p.add(f"s5.forward.rand{k}", "@call", [StudentModule("CharRNN", {}, state), x])
-        for _attempt in range(50):
+        for _ in range(50):
             text = "".join(p.rng.choice(list("ehlo"), size=int(p.rng.integers(1, 9))))
             if decisive("predict", StudentModule("CharRNN", {}, state), text):
                 break

@@ -31,7 +31,7 @@ def plan(p):
         # Probe 0's raw decoding always holds a '?' before its first 'E', probe 1's an early 'E': the
         # padding and the cut are then tested at every seed, not only when random weights happen to.
         need = {0: lambda raw: "?" in raw.split("E")[0], 1: lambda raw: "E" in raw[:-1]}.get(k, lambda raw: True)
-        for _attempt in range(200):
+        for _ in range(200):
             model = StudentModule("Seq2Seq", {}, seq2seq_state(p.rng, 128))
             word = random_word(p.rng, 1, 5)
             if decisive("translate", model, word) and need(raw_decoding(model, word)):

@@ -9,7 +9,7 @@ import sys
 
 from . import __version__
 from .feedback import make_loading_report
-from .i18n import _, set_lang
+from .i18n import Msg, set_lang
 from .kit import load_kit
 from .loader import LoadError, load
 from .run import Run
@@ -38,7 +38,7 @@ def grade_visible(path, sections=SECTIONS, limits=None, linux=None):
     try:
         submission = load(path)
         if not submission.cells:
-            load_error = _("The notebook has no code cells.", "notebook 中没有代码单元格。")
+            load_error = Msg("The notebook has no code cells.", "notebook 中没有代码单元格。")
     except LoadError as exc:
         load_error = exc.msg
     if load_error is None:  # the run makes and removes its own work folder, ignoring a file Windows still holds
@@ -65,10 +65,10 @@ def main(argv=None):
     sections = tuple(sorted(set(args.section))) if args.section else SECTIONS
     if not linux_features():
         say_portable_once()
-    print(str(_("Running your submission… (the training sections take a few seconds each)",
+    print(str(Msg("Running your submission… (the training sections take a few seconds each)",
                 "正在运行你的代码……（训练相关的小节各需几秒钟）")), flush=True)
     outcomes, loading, load_error = grade_visible(args.submission, sections)
-    print("0.1 " + str(_("Loading report", "加载报告")))
+    print("0.1 " + str(Msg("Loading report", "加载报告")))
     print("    " + loading.replace("\n", "\n    "))
     if load_error is not None:
         return 2
@@ -78,8 +78,8 @@ def main(argv=None):
         all_ok &= print_section(section, outcomes)
     passed = sum(o.passed for o in outcomes.values())
     print()
-    print(str(_(f"{passed}/{len(outcomes)} visible checks pass.", f"可见检查通过 {passed}/{len(outcomes)} 项。")) + " "
-          + str(_("The graded run adds checks on randomized inputs.", "正式评分还会加入随机输入的检查。")))
+    print(str(Msg(f"{passed}/{len(outcomes)} visible checks pass.", f"可见检查通过 {passed}/{len(outcomes)} 项。")) + " "
+          + str(Msg("The graded run adds checks on randomized inputs.", "正式评分还会加入随机输入的检查。")))
     return 0 if all_ok else 1
 
 

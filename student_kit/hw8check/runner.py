@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .i18n import _
+from .i18n import Msg
 from .supervisor import Supervisor
 from .wire import probe_spec
 
@@ -41,7 +41,7 @@ def say_portable_once(out=print):
     global _said
     if not _said:
         _said = True
-        out(str(_("Note: your code runs in a plain subprocess with a time limit (this system lacks Linux's process "
+        out(str(Msg("Note: your code runs in a plain subprocess with a time limit (this system lacks Linux's process "
                   "controls, so there is no memory cap).",
                   "提示：你的代码在普通子进程中运行，只有时间限制（此系统没有 Linux 的进程控制，因此没有内存上限）。")))
 
