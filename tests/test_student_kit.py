@@ -280,3 +280,23 @@ def test_python_3_13_without_torch_checks_the_numpy_sections(kit):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "6/6 visible checks pass" in proc.stdout
     assert "No module named 'torch': it is not installed on this machine" in proc.stdout
+
+
+def test_a_python_without_numpy_gets_a_plain_message(kit, tmp_path):
+    build = find_build(13) or find_build(12)
+    if build is None:
+        pytest.skip("no pyenv build of Python 3.13 or 3.12")
+    venv = tmp_path / "bare"
+    subprocess.run([str(next((build / "bin").glob("python3.1?"))), "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(kit[2])], check=True)
+    proc = subprocess.run([str(venv / "bin" / "hw8-check"), str(EXAMPLE)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "needs numpy" in proc.stdout and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_a_child_that_cannot_start_is_reported_not_raised(hw8check, tmp_path, monkeypatch):
+    broken = tmp_path / "child.py"
+    broken.write_text("import sys\nsys.exit(3)\n")  # dies before any cell, as a Python without numpy's DLLs would
+    monkeypatch.setattr(hw8check.runner, "CHILD", broken)
+    outcomes, loading, load_error = hw8check.cli.grade_visible(EXAMPLE, (1,))
+    assert load_error is not None and "could not be started" in load_error.en and "exited with status 3" in loading
+    assert not outcomes["1.1"].passed and "Not graded" in outcomes["1.1"].message.en

@@ -8,14 +8,20 @@ import argparse
 import sys
 
 from . import __version__
-from .feedback import make_loading_report
-from .i18n import Msg, set_lang
-from .kit import load_kit
-from .loader import LoadError, load
-from .run import Run
-from .runner import PortableRun, linux_features, machine_memory, say_portable_once
-from .selfcheck import SECTIONS, print_section, run_checks
-from .supervisor import Limits
+
+try:  # numpy is the one thing the kit needs from the student's Python; say so plainly when it is missing
+    import numpy  # noqa: F401
+except ImportError:  # pragma: no cover - exercised by hand: a Python without numpy
+    numpy = None
+else:
+    from .feedback import make_loading_report
+    from .i18n import Msg, set_lang
+    from .kit import load_kit
+    from .loader import LoadError, load
+    from .run import Run
+    from .runner import PortableRun, linux_features, machine_memory, say_portable_once
+    from .selfcheck import SECTIONS, print_section, run_checks
+    from .supervisor import Limits, SandboxError
 
 # Looser than the graded run's: a self-check must never fail correct but slow code on a busy laptop.
 # The cost is only a longer wait when something hangs. Time limits are the grader's, measured on the
@@ -30,9 +36,10 @@ def kit_limits(kit):
                   output_bytes=64 * 1024, timeout_scale=KIT_SLACK)
 
 
-def grade_visible(path, sections=SECTIONS, limits=None, linux=None):
+def grade_visible(path, sections=None, limits=None, linux=None):
     """(outcomes {number: Outcome}, the loading report's text, load_error) for the visible checks of sections."""
     kit = load_kit()
+    sections = sections or SECTIONS
     probes = [p for p in kit.probes if p.section in sections]
     submission = report = load_error = None
     try:
@@ -42,14 +49,22 @@ def grade_visible(path, sections=SECTIONS, limits=None, linux=None):
     except LoadError as exc:
         load_error = exc.msg
     if load_error is None:  # the run makes and removes its own work folder, ignoring a file Windows still holds
-        report = PortableRun([c.source for c in submission.cells], probes, kit.api_names, limits or kit_limits(kit),
-                             labels=[c.label for c in submission.cells], linux=linux).run()
+        try:
+            report = PortableRun([c.source for c in submission.cells], probes, kit.api_names,
+                                 limits or kit_limits(kit), labels=[c.label for c in submission.cells],
+                                 linux=linux).run()
+        except SandboxError as exc:  # Python itself could not start the child: say why, do not crash
+            load_error = Msg(f"your code could not be started in a child process ({str(exc)[:800]}).",
+                             f"无法在子进程中启动你的代码（{str(exc)[:800]}）。")
     run = Run(probes, report, load_error, visible_only=True, seed=0, oracle=kit.oracle())
     loading = make_loading_report(submission, report, load_error, where=("on this machine", "本机"))["output"]
     return run_checks(run, sections), loading, load_error
 
 
 def main(argv=None):
+    if numpy is None:
+        print("hw8-check needs numpy, which this Python lacks: pip install numpy / hw8-check 需要 numpy：pip install numpy")
+        return 2
     parser = argparse.ArgumentParser(prog="hw8-check", description="Homework 8 (RNN): the visible checks, on your "
                                      "own machine / 作业 8（RNN）：在你自己的电脑上运行可见检查")
     parser.add_argument("submission", help="hw8.ipynb or hw8.py")
