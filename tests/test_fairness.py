@@ -48,3 +48,19 @@ def test_a_mutant_gets_the_same_grade_at_every_seed(mutant, tmp_path):
     scores = {seed: section_scores(r)[section] for seed, r in results.items()}
     assert len(set(scores.values())) == 1, scores
     assert scores[0] < full_marks()[section], scores
+
+
+def test_the_random_build_probe_never_asks_for_the_homework_sizes(tmp_path):
+    """Seeds 44, 67, 94 and 121 (1 in 100) once drew (2, 2, 2), the homework's own sizes, for the random build
+    probe. The right answers then compared unequal (modules by identity), so a correct builder gave "the same
+    answer whatever its inputs" and lost 3.1: measured, the example scored 98 at seed 44."""
+    from grader.checks.common import _equal
+    from grader.expected import to_numpy
+    from grader.probes import plan
+    import reference
+    assert all({q.id: q for q in plan(seed)}["s3.build_cell.rand"].args != [2, 2, 2] for seed in range(400))
+    assert _equal(to_numpy(reference.build_rnncell()), to_numpy(reference.build_rnncell()))
+    assert not _equal(to_numpy(reference.build_rnncell()), to_numpy(reference.build_rnncell(3, 2, 2)))
+    path = write_submission(tmp_path, reference_module_source())
+    results = grade_at_seeds(path, [44, 67], sections={3})
+    assert {seed: section_scores(r)[3] for seed, r in results.items()} == {44: 15.0, 67: 15.0}
