@@ -8,8 +8,8 @@ from reference import API
 
 from . import results as gradescope
 from .catalog import catalog
-from .i18n import Msg, set_lang
-from .loader import LoadError, load
+from .i18n import set_lang
+from .loader import load_for_grading
 from .probes import plan
 from .run import Run
 from .sandbox import Sandbox
@@ -28,13 +28,8 @@ def grade(path, *, seed=None, visible_only=False, limits=None, points=None):
     started = time.monotonic()
     seed = new_seed() if seed is None else int(seed)
     probes = plan(seed, visible_only=visible_only)
-    submission = report = load_error = None
-    try:
-        submission = load(path)
-        if not submission.cells:
-            load_error = Msg("The notebook has no code cells.", "notebook 中没有代码单元格。")
-    except LoadError as exc:
-        load_error = exc.msg
+    report = None
+    submission, load_error = load_for_grading(path)
     if load_error is None:
         calibrate(probes)
         report = Sandbox([c.source for c in submission.cells], probes, API_NAMES, limits or Limits(),

@@ -246,3 +246,15 @@ def load(path):
                        f"{path.name} 第 {exc.lineno} 行有语法错误：{exc.msg}。其余部分逐条语句评分。"))
         cells = _chunks_by_lines(text)
     return Submission(path, "py", cells, notes, len(cells))
+
+
+def load_for_grading(path):
+    """(submission, None), or (whatever was read, the Msg saying why it cannot be graded): a missing or unreadable
+    file, or a notebook without code cells. The grader and the student kit start every run from here."""
+    try:
+        submission = load(path)
+    except LoadError as exc:
+        return None, exc.msg
+    if not submission.cells:
+        return submission, Msg("The notebook has no code cells.", "notebook 中没有代码单元格。")
+    return submission, None

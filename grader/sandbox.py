@@ -162,14 +162,7 @@ class Sandbox(Supervisor):
                     if fd == outfd:
                         self._keep_output(chunk)
                         continue
-                    buf += chunk
-                    while b"\n" in buf:
-                        line, buf = buf.split(b"\n", 1)
-                        phase, result = self._on_event(line, phase)
-                        if result is not None:
-                            break
-                    if len(buf) > 2 ** 20:  # junk written to the control pipe
-                        buf = b""
+                    buf, phase, result = self._follow(buf + chunk, phase)
                     if result is not None:
                         break
                 if result is None and (rfd not in open_fds or proc.poll() is not None):

@@ -164,6 +164,17 @@ class Supervisor:
     def _probe_limit(self, probe_id):
         return self.probes[self._index[probe_id]].timeout * self.limits.timeout_scale
 
+    def _follow(self, buf, phase):
+        """Follow each complete event line in buf, up to one that ends the child's run;
+        return (what is left of buf, phase, that result or None)."""
+        result = None
+        while b"\n" in buf and result is None:
+            line, buf = buf.split(b"\n", 1)
+            phase, result = self._on_event(line, phase)
+        if len(buf) > 2 ** 20:  # a megabyte without a newline is junk written to the channel, not an event
+            buf = b""
+        return buf, phase, result
+
     def _phase_limit(self, phase):
         kind, what, started = phase
         if kind == "probe":

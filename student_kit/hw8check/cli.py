@@ -17,7 +17,7 @@ else:
     from .feedback import make_loading_report
     from .i18n import Msg, set_lang
     from .kit import load_kit
-    from .loader import LoadError, load
+    from .loader import load_for_grading
     from .run import Run
     from .runner import PortableRun, linux_features, machine_memory, say_portable_once
     from .selfcheck import SECTIONS, print_section, run_checks
@@ -41,13 +41,8 @@ def grade_visible(path, sections=None, limits=None, linux=None):
     kit = load_kit()
     sections = sections or SECTIONS
     probes = [p for p in kit.probes if p.section in sections]
-    submission = report = load_error = None
-    try:
-        submission = load(path)
-        if not submission.cells:
-            load_error = Msg("The notebook has no code cells.", "notebook 中没有代码单元格。")
-    except LoadError as exc:
-        load_error = exc.msg
+    report = None
+    submission, load_error = load_for_grading(path)
     if load_error is None:  # the run makes and removes its own work folder, ignoring a file Windows still holds
         try:
             report = PortableRun([c.source for c in submission.cells], probes, kit.api_names,

@@ -102,10 +102,7 @@ class PortableRun(Supervisor):
                     break
                 dead = proc.poll() is not None  # read after the check: a dead child's last events are in the file
                 chunk, offset = _read_from(events, offset)
-                buf += chunk
-                while b"\n" in buf and result is None:
-                    line, buf = buf.split(b"\n", 1)
-                    phase, result = self._on_event(line, phase)
+                buf, phase, result = self._follow(buf + chunk, phase)
                 if result is None and dead:
                     result = self._died(phase, proc)
                 if result is None:
