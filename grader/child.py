@@ -29,6 +29,9 @@ def _load_numpy():
 
 _load_numpy()
 
+# The torch.nn classes a probe may build from given weights: the one spelling of this list (wire.TorchModule and
+# expected.py import it from here, since this file cannot import theirs).
+TORCH_MODULES = ("RNNCell", "RNN", "Linear")
 MAX_ITEMS = 10000  # longest list, dict or string that is sent back
 MAX_ARRAY = 20_000_000  # elements in one array
 
@@ -235,7 +238,9 @@ def _decode_arg(spec, arrays, ns):
     if t in ("torch_module", "student_module"):
         import torch
         if t == "torch_module":
-            cls = {"RNNCell": torch.nn.RNNCell, "RNN": torch.nn.RNN, "Linear": torch.nn.Linear}[spec["cls"]]
+            if spec["cls"] not in TORCH_MODULES:
+                raise ValueError(f"a probe may build only {TORCH_MODULES}, not {spec['cls']}")
+            cls = getattr(torch.nn, spec["cls"])
         else:
             cls = ns.get(spec["cls"])
             if cls is None:

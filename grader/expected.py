@@ -5,9 +5,10 @@ import numpy as np
 import torch
 
 import reference
+from .child import TORCH_MODULES
 from .wire import StudentModule, Tensor, TorchModule
 
-TORCH_CLASSES = {"RNNCell": torch.nn.RNNCell, "RNN": torch.nn.RNN, "Linear": torch.nn.Linear}
+TORCH_CLASSES = {name: getattr(torch.nn, name) for name in TORCH_MODULES}
 REFERENCE_CLASSES = {"CharRNN": reference.CharRNN, "Seq2Seq": reference.Seq2Seq}
 
 

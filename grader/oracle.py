@@ -9,7 +9,7 @@ import torch
 
 import reference
 
-from .criteria import PASS_ACCURACY, binary_adder_accuracy, char_lm_loss
+from .criteria import PASS_ACCURACY, binary_adder_accuracy, binary_adder_sums, char_lm_loss
 from .expected import REFERENCE_CLASSES, expected, to_numpy
 from .homework import SEQ_DATA
 
@@ -38,7 +38,7 @@ class ReferenceOracle:
         return binary_adder_accuracy(_float64(run.answer(pid)))
 
     def adder_sum(self, run, pid, a, b):
-        return int(reference.add_binary(_float64(run.answer(pid)), a, b))
+        return int(binary_adder_sums(_float64(run.answer(pid)))[a, b])  # pinned to reference.add_binary by test_criteria
 
     def char_lm(self, run, pid, state):
         """(loss, prediction for "hello") of the trained CharRNN whose checked state is given."""

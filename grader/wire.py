@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .child import TORCH_MODULES
+
 MAX_ANSWER_BYTES = 64 * 2 ** 20
 
 
@@ -36,9 +38,13 @@ class Tensor:
 @dataclass
 class TorchModule:
     """An argument the child builds as torch.nn.<cls>(**kwargs) with the given state_dict."""
-    cls: str  # RNNCell | RNN | Linear
+    cls: str  # one of child.TORCH_MODULES
     kwargs: dict
     state: dict  # name -> np.ndarray (float32)
+
+    def __post_init__(self):
+        if self.cls not in TORCH_MODULES:
+            raise ValueError(f"a probe may build only {TORCH_MODULES}, not {self.cls}")
 
 
 @dataclass

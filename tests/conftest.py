@@ -1,6 +1,7 @@
 """Shared fixtures: canned submissions built from the reference, graded end to end once each."""
 import json
 import os
+import random
 import re
 from pathlib import Path
 
@@ -35,6 +36,43 @@ def write_submission(folder, source, name="hw8.py"):
 
 
 SEED = 12345
+
+
+def own_sleeps(source):
+    """The source with every `sleep 60N` turned into `sleep 60N<token>`, a duration of this call's own; and those durations.
+
+    A daemon that double-forks, calls setsid() and execs with an empty environment shares no tree, session or
+    environment with its run, so only a scan of the machine's processes finds it: by its argv, which execve keeps.
+    With a token in it, the scan finds this test's processes and never another worker's."""
+    token = str(random.SystemRandom().randrange(10 ** 5, 10 ** 6))
+    new = re.sub(r"(\bsleep\W+)(60\d)\b", lambda m: m.group(1) + m.group(2) + token, source)
+    return new, set(re.findall(r"\bsleep\W+(60\d" + token + r")\b", new))
+
+
+def orphans():
+    """Processes from a sandbox whose work folder is gone: the run is over, they should be too."""
+    import psutil
+    left = []
+    for p in psutil.process_iter():
+        try:
+            env = p.environ()
+        except (psutil.Error, OSError):
+            continue
+        if "HW8_SANDBOX_TOKEN" in env and not Path(env.get("TMPDIR", "/nonexistent")).exists() \
+                and p.status() != psutil.STATUS_ZOMBIE:
+            left.append(p)
+    return left
+
+
+def sleepers(durations):
+    """`sleep N` processes for N in durations (from own_sleeps)."""
+    import psutil
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = p.info["cmdline"] or [""]
+        if cmd[0] in ("sleep", "/bin/sleep") and cmd[-1] in durations:
+            found.append(p.pid)
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -6,17 +6,15 @@ the score is what honest checks give, and the student sees a clear message.
 import json
 import re
 import time
-from pathlib import Path
 
 import jsonschema
 import nbformat
-import psutil
 import pytest
 
 from grader.grade import grade_to_file
 from grader.supervisor import Limits
 
-from conftest import ROOT, section_scores
+from conftest import ROOT, orphans, own_sleeps, section_scores, sleepers
 
 HOSTILE = ROOT / "tests" / "hostile"
 BASE = "\n\n".join((ROOT / "reference" / f"{m}.py").read_text() for m in ("s1_srn", "s2_srn_tanh", "s3_torch_rnn"))
@@ -33,14 +31,7 @@ BESIDE = {
 }
 
 
-def _sleepers(durations):
-    """`sleep N` processes for the given N: each case sleeps its own durations, so a case running at the
-    same time on the other xdist worker is never counted."""
-    return [p.pid for p in psutil.process_iter(["cmdline"])
-            if (p.info["cmdline"] or [""])[0] == "sleep" and (p.info["cmdline"] or [""])[-1] in durations]
-
-
-def grade_case(tmp_path, files, schema):
+def grade_case(tmp_path, files, schema, durations=()):
     sub = tmp_path / "submission"
     sub.mkdir()
     for name, content in files.items():
@@ -52,24 +43,9 @@ def grade_case(tmp_path, files, schema):
     results = json.loads(text)
     jsonschema.validate(results, schema)
     time.sleep(0.3)
-    durations = set(re.findall(r"\bsleep\W+(60\d)\b", "\n".join(str(c) for c in files.values())))
-    assert _sleepers(durations) == [], "processes were left behind"
-    assert _orphans() == [], "sandbox processes outlived their run"
+    assert sleepers(durations) == [], "processes were left behind"
+    assert orphans() == [], "sandbox processes outlived their run"
     return results
-
-
-def _orphans():
-    """Processes from a sandbox whose work folder is gone: the run is over, they should be too."""
-    left = []
-    for p in psutil.process_iter():
-        try:
-            env = p.environ()
-        except (psutil.Error, OSError):
-            continue
-        if "HW8_SANDBOX_TOKEN" in env and not Path(env.get("TMPDIR", "/nonexistent")).exists() \
-                and p.status() != psutil.STATUS_ZOMBIE:
-            left.append(p)
-    return left
 
 
 def _all_text(results):
@@ -84,6 +60,7 @@ def test_hostile_module(case, tmp_path, schema, monkeypatch):
     snippet = (HOSTILE / f"{case}.py").read_text()
     header = re.match(r"# expect: (\{.*?\}) message: \"(.*)\"", snippet.splitlines()[0])
     expect, message = json.loads(header.group(1)), header.group(2)
+    snippet, durations = own_sleeps(snippet)
     forged_target = tmp_path / "results" / "results.json"
     monkeypatch.setenv("HW8_TEST_RESULTS", str(forged_target))
     files = {"hw8.py": BASE + "\n\n" + snippet.replace("os.environ.get(\"HW8_TEST_RESULTS\", \"/nonexistent/x\")",
@@ -91,7 +68,9 @@ def test_hostile_module(case, tmp_path, schema, monkeypatch):
     marker = tmp_path / "sitecustomize-ran"
     if case == "files_beside_the_notebook":
         files.update({name: text.replace("MARKER", repr(str(marker))) for name, text in BESIDE.items()})
-    results = grade_case(tmp_path, files, schema)
+    results = grade_case(tmp_path, files, schema, durations)
+    if case in ("leaves_processes", "daemon_holds_the_pipe"):
+        assert len(durations) == {"leaves_processes": 3, "daemon_holds_the_pipe": 1}[case]  # the scan looked for them
     scores = section_scores(results)
     assert {str(k): v for k, v in scores.items() if k in (1, 2, 3)} == expect, _all_text(results)[:3000]
     assert scores[4] == scores[5] == scores[7] == 0

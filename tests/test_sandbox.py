@@ -9,6 +9,8 @@ from grader.probes import Probe
 from grader.sandbox import Sandbox
 from grader.supervisor import Limits
 
+from conftest import own_sleeps, sleepers
+
 FAST = Limits(cell_timeout=8.0, startup_timeout=30.0, total_timeout=120.0, memory_bytes=2 * 2 ** 30)
 
 
@@ -68,13 +70,14 @@ def test_memory_hog_fails_its_probe_only():
 
 def test_processes_left_behind_are_killed():
     before = {c.pid for c in psutil.Process().children(recursive=True)}
-    cells = ["import subprocess\nsubprocess.Popen(['sleep', '600'])\nsubprocess.Popen(['setsid', 'sleep', '601'])",
-             "import os\nif os.fork() == 0:\n    os.setsid()\n    import time\n    time.sleep(600)"]
+    spawn, durations = own_sleeps("import subprocess\nsubprocess.Popen(['sleep', '600'])\n"
+                                  "subprocess.Popen(['setsid', 'sleep', '601'])")
+    assert len(durations) == 2
+    cells = [spawn, "import os\nif os.fork() == 0:\n    os.setsid()\n    import time\n    time.sleep(600)"]
     report = run(cells)
     assert report.stray_processes_killed >= 1
     assert _no_leftovers(before) == []
-    assert not [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] and p.info["cmdline"][-1] in ("600", "601")
-                and p.info["cmdline"][0] == "sleep"]
+    assert sleepers(durations) == []
 
 
 def test_output_is_capped():
@@ -136,3 +139,19 @@ def test_the_sandbox_users_leftover_files_are_removed(tmp_path):
         os.chown(p, uid, -1)
     remove_files_of(uid, roots=(str(root),))
     assert sorted(p.name for p in root.iterdir()) == ["mine"]
+
+
+def test_the_leftover_scan_finds_its_own_sleepers_and_no_one_elses():
+    """Positive control for the leftover scans above and in test_hostile: a live sleeper is found by its own token."""
+    import subprocess
+    mine, durations = own_sleeps("sleep 600")
+    _, others = own_sleeps("sleep 600")
+    proc = subprocess.Popen(mine.split())
+    try:
+        time.sleep(0.2)
+        assert sleepers(durations) == [proc.pid]
+        assert sleepers(others) == []
+    finally:
+        proc.kill()
+        proc.wait()
+    assert sleepers(durations) == []
