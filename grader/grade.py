@@ -8,10 +8,10 @@ from reference import API
 
 from . import results as gradescope
 from .catalog import catalog
+from .evidence import Evidence
 from .i18n import set_lang
 from .loader import load_for_grading
 from .probes import plan
-from .run import Run
 from .sandbox import Sandbox
 from .supervisor import Limits
 from .timeouts import calibrate
@@ -34,13 +34,13 @@ def grade(path, *, seed=None, visible_only=False, limits=None, points=None):
         calibrate(probes)
         report = Sandbox([c.source for c in submission.cells], probes, API_NAMES, limits or Limits(),
                          labels=[c.label for c in submission.cells]).run()
-    run = Run(probes, report, load_error, visible_only, seed)
-    outcomes = gradescope.run_checks(run, visible_only)
+    evidence = Evidence(probes, report, load_error, visible_only, seed)
+    outcomes = gradescope.run_checks(evidence, visible_only)
     checks = [c for c in catalog(points) if not visible_only or c.visibility == "visible"]
     extra = [gradescope.make_loading_report(submission, report, load_error)]
     if report is not None:
         extra.append(gradescope.make_output_entry(report))
-    return gradescope.make_results(checks, outcomes, extra, seed, started), run
+    return gradescope.make_results(checks, outcomes, extra, seed, started), evidence
 
 
 def grade_to_file(path, out, *, seed=None, lang="en", limits=None, points=None):

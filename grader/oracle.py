@@ -1,6 +1,6 @@
 """What the checks compare a submission with, in the grader: the reference, run in this trusted process.
 
-Every check asks `run.oracle`, never `reference` itself, so the check modules can also run in the
+Every check asks `evidence.oracle`, never `reference` itself, so the check modules can also run in the
 student kit, whose oracle answers the same questions from data stored when the kit was built and
 from the student's own functions (student_kit/hw8check/oracle.py).
 """
@@ -34,18 +34,18 @@ class ReferenceOracle:
         return outputs.numpy()
 
     # The trained results, re-evaluated here: the student's numbers are not taken on trust.
-    def adder_accuracy(self, run, pid):
-        return binary_adder_accuracy(_float64(run.answer(pid)))
+    def adder_accuracy(self, evidence, pid):
+        return binary_adder_accuracy(_float64(evidence.answer(pid)))
 
-    def adder_sum(self, run, pid, a, b):
-        return int(binary_adder_sums(_float64(run.answer(pid)))[a, b])  # pinned to reference.add_binary by test_criteria
+    def adder_sum(self, evidence, pid, a, b):
+        return int(binary_adder_sums(_float64(evidence.answer(pid)))[a, b])  # pinned to reference.add_binary by test_criteria
 
-    def char_lm(self, run, pid, state):
+    def char_lm(self, evidence, pid, state):
         """(loss, prediction for "hello") of the trained CharRNN whose checked state is given."""
         model = _loaded(reference.CharRNN(), state)
         return char_lm_loss(model), reference.predict(model)
 
-    def translations(self, run, pid, state):
+    def translations(self, evidence, pid, state):
         model = _loaded(reference.Seq2Seq(), state)
         return {word: reference.translate(model, word) for word, _ in SEQ_DATA}
 

@@ -9,27 +9,27 @@ import time
 import pytest
 
 from .catalog import CHECKS_DIR, Outcome, catalog, info_of
+from .evidence import CheckFailed
 from .feedback import OUTPUT_CAP, _cap, internal_error, make_info_test, make_loading_report, make_output_entry
 from .i18n import Msg, get_lang
-from .run import CheckFailed
 
 FILE_CAP = 2 ** 20  # bytes of results.json
 
 
 class CollectPlugin:
-    """Provides the `run` fixture to the checks and records each check's outcome."""
+    """Provides the `evidence` fixture to the checks and records each check's outcome."""
 
-    def __init__(self, run, visible_only=False):
-        self._run = run
+    def __init__(self, evidence, visible_only=False):
+        self._evidence = evidence
         self.visible_only = visible_only
         self.outcomes = {}
 
     def pytest_configure(self, config):
         config.option.tbstyle = "native"  # the terminal plugin, which owns --tb, is off; its reports are unused
 
-    @pytest.fixture(name="run")
-    def run_fixture(self):
-        return self._run
+    @pytest.fixture(name="evidence")
+    def evidence_fixture(self):
+        return self._evidence
 
     def pytest_collection_modifyitems(self, session, config, items):
         if self.visible_only:
@@ -51,9 +51,9 @@ class CollectPlugin:
                 self.outcomes[info.number] = Outcome(info, False, message)
 
 
-def run_checks(run, visible_only=False, sections=None):
-    """Run the check modules (of `sections`, else all) in this process against `run`; return {number: Outcome}."""
-    plugin = CollectPlugin(run, visible_only)
+def run_checks(evidence, visible_only=False, sections=None):
+    """Run the check modules (of `sections`, else all) in this process against `evidence`; return {number: Outcome}."""
+    plugin = CollectPlugin(evidence, visible_only)
     targets = [str(CHECKS_DIR)] if sections is None else [str(CHECKS_DIR / f"test_s{n}.py") for n in sorted(sections)]
     args = [*targets, "-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR),
             "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings", "--noconftest", "-p", "no:randomly",

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from . import child
 from .catalog import Outcome, checks_of
+from .evidence import CheckFailed, Evidence
 from .feedback import internal_error
 from .homework import SECTIONS
 from .i18n import Msg, set_lang
-from .run import CheckFailed, Run
 from .supervisor import RunReport
 from .wire import read_answer
 from .wire import probe_spec
@@ -30,15 +30,15 @@ def answer_in_process(namespace, probes, api_names):
     return report
 
 
-def run_checks(run, sections, visible_only=True):
-    """{number: Outcome} of the (visible) checks of `sections`, each called on run, as the pytest plugin would."""
+def run_checks(evidence, sections, visible_only=True):
+    """{number: Outcome} of the (visible) checks of `sections`, each called on evidence, as the pytest plugin would."""
     outcomes = {}
     for section in sections:
         for info in checks_of(section):
             if visible_only and info.visibility != "visible":
                 continue
             try:
-                info.func(run)
+                info.func(evidence)
                 outcomes[info.number] = Outcome(info, True, "")
             except CheckFailed as exc:
                 outcomes[info.number] = Outcome(info, False, exc.feedback)
@@ -71,5 +71,5 @@ def check(section, namespace, probes, api_names, oracle=None, lang=None):
         raise ValueError("section must be 1, 2, 3, 4, 5 or 7 (there is no section 6)")
     probes = [p for p in probes if p.section == section]
     report = answer_in_process(namespace, probes, api_names)
-    run = Run(probes, report, visible_only=True, seed=0, oracle=oracle)
-    return print_section(section, run_checks(run, [section]))
+    evidence = Evidence(probes, report, visible_only=True, seed=0, oracle=oracle)
+    return print_section(section, run_checks(evidence, [section]))

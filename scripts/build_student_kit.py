@@ -33,7 +33,7 @@ from grader.probes import plan  # noqa: E402
 from grader.supervisor import Limits  # noqa: E402
 from grader.wire import Probe, ResultOf, Tensor, probe_spec, to_spec  # noqa: E402
 
-SHARED = ["child.py", "catalog.py", "feedback.py", "homework.py", "i18n.py", "loader.py", "probe_ids.py", "run.py",
+SHARED = ["child.py", "catalog.py", "feedback.py", "homework.py", "i18n.py", "loader.py", "probe_ids.py", "evidence.py",
           "selfcheck.py", "supervisor.py", "wire.py", "tolerances.json", "checks/__init__.py", "checks/common.py",
           "checks/marks.py", "checks/models.py", "checks/srn.py"] + [f"checks/test_s{n}.py" for n in SECTIONS]
 # The functions whose visible answers are compared with a stored expected value. Trainings, module

@@ -13,7 +13,7 @@ from grader.grade import API_NAMES
 from grader.loader import load
 from grader.probes import plan
 from grader.results import make_results, run_checks
-from grader.run import Run
+from grader.evidence import Evidence
 from grader.sandbox import Sandbox
 from grader.supervisor import Limits, RunReport
 from grader.timeouts import calibrate
@@ -28,7 +28,8 @@ def grade_at_seeds(path, seeds, sections=None, limits=None):
     submission = load(path)
     per_seed, combined, seen = {}, [], set()
     for seed in seeds:
-        probes = [p for p in plan(seed) if sections is None or p.section in sections]
+        probes = [p for p in plan(seed, through=None if sections is None else max(sections))
+                  if sections is None or p.section in sections]
         per_seed[seed] = probes
         for p in probes:
             if _shared(p):
@@ -46,7 +47,7 @@ def grade_at_seeds(path, seeds, sections=None, limits=None):
         answers = {p.id: report.answers.get(p.id if _shared(p) else f"{p.id}@{seed}") for p in probes}
         view = RunReport(cells=report.cells, namespace=report.namespace,
                          answers={k: v for k, v in answers.items() if v is not None})
-        outcomes = run_checks(Run(probes, view, None, False, seed), sections=sections)
+        outcomes = run_checks(Evidence(probes, view, None, False, seed), sections=sections)
         results[seed] = make_results(checks, outcomes, [], seed, time.monotonic())
     return results
 

@@ -4,32 +4,32 @@ import json
 import pytest
 
 from grader.results import CollectPlugin, dumps, make_info_test
-from grader.run import Run
+from grader.evidence import Evidence
 
 pytest_plugins = ["pytester"]
 
 CHECKS = '''
 from gradescope_utils.autograder_utils.decorators import number, visibility, weight
-from grader.run import fail
+from grader.evidence import fail
 
 @weight(1)
 @number("1.1")
 @visibility("visible")
-def test_passes(run):
+def test_passes(evidence):
     """a visible check that passes
     通过的可见检查"""
 
 @weight(2)
 @number("1.2")
 @visibility("after_published")
-def test_fails_for_the_student(run):
+def test_fails_for_the_student(evidence):
     """a hidden check the student fails"""
     fail("states[0] should be 1 but is 2.", "states[0] 应为 1，实际为 2。")
 
 @weight(1)
 @number("1.3")
 @visibility("visible")
-def test_grader_bug(run):
+def test_grader_bug(evidence):
     """a check with a bug of its own"""
     {}["missing"]
 '''
@@ -37,7 +37,7 @@ def test_grader_bug(run):
 
 def _run_fixture(pytester, visible_only):
     pytester.makepyfile(test_fixture_checks=CHECKS)
-    plugin = CollectPlugin(Run([], report=None), visible_only=visible_only)
+    plugin = CollectPlugin(Evidence([], report=None), visible_only=visible_only)
     pytester.inline_run("-p", "no:cacheprovider", plugins=[plugin])
     return plugin.outcomes
 

@@ -10,7 +10,7 @@ import pytest
 
 from grader.probes import plan
 from grader.results import run_checks
-from grader.run import Run
+from grader.evidence import Evidence
 from grader.sandbox import Sandbox
 from grader.supervisor import Limits
 from grader.timeouts import calibrate
@@ -116,7 +116,7 @@ def _grader_visible(path, sections):
     submission = load(path)
     report = Sandbox([c.source for c in submission.cells], probes, API_NAMES, Limits(),
                      labels=[c.label for c in submission.cells]).run()
-    return run_checks(Run(probes, report, None, True, 0), visible_only=True, sections=sections)
+    return run_checks(Evidence(probes, report, None, True, 0), visible_only=True, sections=sections)
 
 
 def _verdicts(outcomes):

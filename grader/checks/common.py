@@ -4,8 +4,8 @@ every section applies (unmodified arguments, answers that follow their inputs, t
 The checks of torch modules and models are in models.py."""
 import numpy as np
 
+from ..evidence import CheckFailed, fail
 from ..i18n import Msg
-from ..run import CheckFailed, fail
 from ..wire import called, ForeignValue, ModuleValue, StudentModule, Tensor, TensorValue, TorchModule
 
 
@@ -97,10 +97,10 @@ def same_value(a, b):
     return a == b
 
 
-def expect_unmodified(run, pid):
+def expect_unmodified(evidence, pid):
     """The call left its arguments as they were."""
-    record = run.answer_record(pid)
-    p = run.probe(pid)
+    record = evidence.answer_record(pid)
+    p = evidence.probe(pid)
     name = called(p)
     for i, (before, after) in enumerate(zip(p.args, record.args_after or [])):
         if not same_value(after, before):
@@ -141,19 +141,19 @@ def _numbers(answer):
     return {("other", repr(answer)[:200])}
 
 
-def follows_inputs(run, pids):
+def follows_inputs(evidence, pids):
     """The anti-hard-coding rule: False when a function gives one and the same answer to probes whose
     right answers differ, i.e. it returns constants. Decided by the answers alone, so every seed
     gives the same verdict; None when it cannot be decided (a local `check`, or under two answers)."""
-    if not run.has_hidden() or not pids:
+    if not evidence.has_hidden() or not pids:
         return None
     answers, wanted = [], []
     for pid in pids:
-        record = run.report.answers.get(pid) if run.report is not None else None
+        record = evidence.report.answers.get(pid) if evidence.report is not None else None
         if record is None or record.status != "ok":
             continue
         answers.append(record.value)
-        wanted.append(run.expected(pid))
+        wanted.append(evidence.expected(pid))
     if len(answers) < 2:
         return None
     if all(_equal(wanted[0], w) for w in wanted[1:]):
@@ -164,14 +164,14 @@ def follows_inputs(run, pids):
     return not (same or len(values) <= 1)
 
 
-def require_follows_inputs(run, pids, fn):
-    if follows_inputs(run, pids) is False:
+def require_follows_inputs(evidence, pids, fn):
+    if follows_inputs(evidence, pids) is False:
         fail(f"{fn} gives the same answer whatever its inputs (see the randomized checks of this section), so the "
              f"homework's numbers are not credited: fixed numbers earn nothing.",
              f"{fn} 无论输入如何都给出相同的结果（见本节的随机检查），因此不计作业数字的分数：返回固定的数字不得分。")
 
 
-def all_pass(run, check, pids):
+def all_pass(evidence, check, pids):
     """Run check on every probe; the first failure names its probe's sizes. No probe is a failure:
     a check with nothing to check must not pass (a renamed probe id would silently turn it off)."""
     if not pids:
@@ -179,9 +179,9 @@ def all_pass(run, check, pids):
              "此项检查没有运行任何测试（评分器错误，请告知助教）。")
     for pid in pids:
         try:
-            check(run, pid)
+            check(evidence, pid)
         except CheckFailed as exc:
-            p = run.probe(pid)
+            p = evidence.probe(pid)
             sizes = _sizes(p)
             raise CheckFailed(exc.feedback + Msg(f" [randomized probe {pid}{sizes}]", f" [随机测试 {pid}{sizes}]")) from None
 
@@ -196,17 +196,17 @@ def _sizes(p):
     return (": argument shapes " + ", ".join(shapes)) if shapes else ""
 
 
-def require_real_training(run, section, fn, untrained):
+def require_real_training(evidence, section, fn, untrained):
     """Training must happen: with a tiny budget the result is untrained, and two seeds give two results.
 
-    `untrained(run, pid)` returns (True, "") when probe pid's answer is untrained, else (False, what it achieved).
+    `untrained(evidence, pid)` returns (True, "") when probe pid's answer is untrained, else (False, what it achieved).
     Returning stored parameters, or ignoring the budget or the seed, fails here.
     """
     from .. import probe_ids as P
-    tiny, other = run.probe(P.tiny(section)), run.probe(P.tiny_other_seed(section))
+    tiny, other = evidence.probe(P.tiny(section)), evidence.probe(P.tiny_other_seed(section))
     call = f"{fn}({', '.join(f'{k}={v}' for k, v in tiny.kwargs.items())})"
-    a, b = run.answer(tiny.id), run.answer(other.id)
-    ok, what = untrained(run, tiny.id)
+    a, b = evidence.answer(tiny.id), evidence.answer(other.id)
+    ok, what = untrained(evidence, tiny.id)
     if not ok:
         fail(f"{call} already gives a trained result ({what}), though the reference is untrained at so small a budget: "
              f"training must run for the budget it is given, from its seed, not return stored results.",

@@ -23,10 +23,10 @@ def expect_module(value, torch_cls, name, config=None):
     return value
 
 
-def expect_state(run, cls, value, name):
+def expect_state(evidence, cls, value, name):
     """A returned module's parameters under the homework model's names and shapes; name -> float32 array."""
     state = value.state
-    want = run.oracle.state_shapes(cls)
+    want = evidence.oracle.state_shapes(cls)
     # Entries beyond the homework's (a buffer, an unused layer) are the student's business; the
     # homework's own parameters must all be there, under the homework's names.
     missing = sorted(set(want) - set(state))
@@ -63,23 +63,23 @@ def torch_module(kind, value):
     return module
 
 
-def check_logits(run, pid, tol_key, name):
+def check_logits(evidence, pid, tol_key, name):
     """A model's forward pass on the grader's weights against the reference's.
 
     Logits are equal up to an additive constant per row: softmax, argmax and cross-entropy cannot tell
     them apart, so a forward that returns log_softmax (logits minus their logsumexp) is as right. Both
     sides are compared after subtracting each row's mean.
     """
-    want = run.expected(pid)
-    logits = expect_tensor(run.answer(pid), name, want.shape)
+    want = evidence.expected(pid)
+    logits = expect_tensor(evidence.answer(pid), name, want.shape)
     centre = lambda a: np.asarray(a, np.float64) - np.asarray(a, np.float64).mean(axis=-1, keepdims=True)
-    expect_close(centre(logits), centre(want), run.tol(tol_key), "logits (each row less its mean)",
+    expect_close(centre(logits), centre(want), evidence.tol(tol_key), "logits (each row less its mean)",
                  " (with the grader's weights)", "（使用评分器给出的权重）")
 
 
-def check_text_answer(run, pid, call):
+def check_text_answer(evidence, pid, call):
     """A string answer (predict, translate) on the grader's weights against the reference's."""
-    got, want = run.answer(pid), run.expected(pid)
+    got, want = evidence.answer(pid), evidence.expected(pid)
     if not isinstance(got, str) or got != want:
         fail(f"{call} should be {want!r} with the grader's weights, but is {got!r}.",
              f"使用评分器给出的权重时，{call} 应为 {want!r}，实际为 {got!r}。")

@@ -9,40 +9,40 @@ HW_OUTPUTS = {1: np.array([[4., 4.], [12., 12.], [32., 32.]]),  # printed output
 HW_TOL = 1e-12  # the homework prints 17 significant digits; the reference matches them to 2e-16
 
 
-def srn_result(run, pid):
-    p = run.probe(pid)
-    states, outputs = unpack(run.answer(pid), ["states", "outputs"], p.fn)
+def srn_result(evidence, pid):
+    p = evidence.probe(pid)
+    states, outputs = unpack(evidence.answer(pid), ["states", "outputs"], p.fn)
     T, H, O = p.args[0].shape[0], p.args[2].shape[0], p.args[3].shape[0]
     expect_array(states, "states", (T, H))
     expect_array(outputs, "outputs", (T, O))
     return states, outputs
 
 
-def check_random(run, pid):
-    section = run.probe(pid).section
-    states, outputs = srn_result(run, pid)
-    want_states, want_outputs = run.expected(pid)
-    expect_close(states, want_states, run.tol(f"s{section}"), "states")
-    expect_close(outputs, want_outputs, run.tol(f"s{section}"), "outputs")
+def check_random(evidence, pid):
+    section = evidence.probe(pid).section
+    states, outputs = srn_result(evidence, pid)
+    want_states, want_outputs = evidence.expected(pid)
+    expect_close(states, want_states, evidence.tol(f"s{section}"), "states")
+    expect_close(outputs, want_outputs, evidence.tol(f"s{section}"), "outputs")
 
 
-def check_homework(run, section, fn):
-    states, outputs = srn_result(run, f"s{section}.hw")
+def check_homework(evidence, section, fn):
+    states, outputs = srn_result(evidence, f"s{section}.hw")
     ctx_en, ctx_zh = " with the homework's inputs [[1,1],[1,1],[2,2]] and all weights 1", "（作业的输入与全 1 权重）"
     if section == 1:
         expect_close(states, HW_STATES, HW_TOL, "states", ctx_en, ctx_zh)
     else:  # the printed state_t before steps 2 and 3; the last state follows from the same recurrence
         expect_close(states[:2], [[0.9640275800758169] * 2, [0.9992255445668126] * 2], HW_TOL, "states", ctx_en, ctx_zh)
     expect_close(outputs, HW_OUTPUTS[section], HW_TOL, "outputs", ctx_en, ctx_zh)
-    require_follows_inputs(run, run.ids(f"s{section}.rand"), fn)
+    require_follows_inputs(evidence, evidence.ids(f"s{section}.rand"), fn)
 
 
-def check_unmodified(run, section, fn):
-    pids = [f"s{section}.hw"] + run.ids(f"s{section}.rand")
+def check_unmodified(evidence, section, fn):
+    pids = [f"s{section}.hw"] + evidence.ids(f"s{section}.rand")
     for pid in pids:
-        expect_unmodified(run, pid)
-    require_follows_inputs(run, run.ids(f"s{section}.rand"), fn)  # a constant modifies nothing: no credit
+        expect_unmodified(evidence, pid)
+    require_follows_inputs(evidence, evidence.ids(f"s{section}.rand"), fn)  # a constant modifies nothing: no credit
 
 
-def check_all_random(run, section):
-    all_pass(run, check_random, run.ids(f"s{section}.rand"))
+def check_all_random(evidence, section):
+    all_pass(evidence, check_random, evidence.ids(f"s{section}.rand"))

@@ -2,7 +2,7 @@
 import numpy as np
 from .marks import number, tags, visibility, weight
 
-from ..run import CheckFailed
+from ..evidence import CheckFailed
 from .common import (all_pass, describe, expect_array, expect_close, expect_unmodified, fail,
                      require_follows_inputs, require_real_training, unpack)
 
@@ -18,41 +18,41 @@ def as_int(value, name):
     return int(value)
 
 
-def check_int2binary(run, pid):
-    p = run.probe(pid)
+def check_int2binary(evidence, pid):
+    p = evidence.probe(pid)
     width = p.kwargs.get("width", 8)
-    bits = expect_array(run.answer(pid), f"int2binary({p.args[0]})", (width,), dtype="int")
-    want = run.expected(pid)
+    bits = expect_array(evidence.answer(pid), f"int2binary({p.args[0]})", (width,), dtype="int")
+    want = evidence.expected(pid)
     if not np.array_equal(bits.astype(np.int64), want.astype(np.int64)):
         fail(f"int2binary({p.args[0]}, width={width}) should be {want.tolist()} (most significant bit first), "
              f"but is {bits.tolist()}.",
              f"int2binary({p.args[0]}, width={width}) 应为 {want.tolist()}（最高位在前），实际为 {bits.tolist()}。")
 
 
-def _check_int_answer(run, pid, call, grader_weights=False):
+def _check_int_answer(evidence, pid, call, grader_weights=False):
     """An integer answer (binary2int, add_binary) against the reference's."""
-    got = as_int(run.answer(pid), call)
-    want = run.expected(pid)
+    got = as_int(evidence.answer(pid), call)
+    want = evidence.expected(pid)
     if got != want:
         en, zh = (" with the grader's weights", "使用评分器给出的权重时，") if grader_weights else ("", "")
         fail(f"{call} should be {want}{en}, but is {got}.", f"{zh}{call} 应为 {want}，实际为 {got}。")
 
 
-def check_binary2int(run, pid):
-    _check_int_answer(run, pid, f"binary2int({run.probe(pid).args[0].tolist()})")
+def check_binary2int(evidence, pid):
+    _check_int_answer(evidence, pid, f"binary2int({evidence.probe(pid).args[0].tolist()})")
 
 
-def check_bits(run, pid):
-    (check_int2binary if ".int2binary." in pid else check_binary2int)(run, pid)
+def check_bits(evidence, pid):
+    (check_int2binary if ".int2binary." in pid else check_binary2int)(evidence, pid)
 
 
-def check_forward(run, pid):
-    hidden, outputs = unpack(run.answer(pid), ["hidden", "outputs"], "binary_adder_forward")
-    want_h, want_y = run.expected(pid)
+def check_forward(evidence, pid):
+    hidden, outputs = unpack(evidence.answer(pid), ["hidden", "outputs"], "binary_adder_forward")
+    want_h, want_y = evidence.expected(pid)
     expect_array(hidden, "hidden", want_h.shape)
     expect_array(outputs, "outputs", want_y.shape)
-    expect_close(hidden, want_h, run.tol("s4.forward"), "hidden")
-    expect_close(outputs, want_y, run.tol("s4.forward"), "outputs", " (outputs[t] is the bit t counted from the least significant)",
+    expect_close(hidden, want_h, evidence.tol("s4.forward"), "hidden")
+    expect_close(outputs, want_y, evidence.tol("s4.forward"), "outputs", " (outputs[t] is the bit t counted from the least significant)",
                  "（outputs[t] 为从最低位数起的第 t 位）")
 
 
@@ -65,70 +65,70 @@ def expect_weight_dict(value, fn):
     return value
 
 
-def check_gradients(run, pid):
-    grads = expect_weight_dict(run.answer(pid), "binary_adder_gradients")
-    want = run.expected(pid)
+def check_gradients(evidence, pid):
+    grads = expect_weight_dict(evidence.answer(pid), "binary_adder_gradients")
+    want = evidence.expected(pid)
     for k in KEYS:
         expect_array(grads[k], f"gradients['{k}']", want[k].shape)
     for k in KEYS:
-        expect_close(grads[k], want[k], run.tol("s4.grad"), f"gradients['{k}']", " (dL/dW, not -dL/dW)", "（应为 dL/dW，而非 -dL/dW）")
+        expect_close(grads[k], want[k], evidence.tol("s4.grad"), f"gradients['{k}']", " (dL/dW, not -dL/dW)", "（应为 dL/dW，而非 -dL/dW）")
 
 
-def check_add(run, pid):
-    p = run.probe(pid)
-    _check_int_answer(run, pid, f"add_binary(weights, {p.args[1]}, {p.args[2]})", grader_weights=True)
+def check_add(evidence, pid):
+    p = evidence.probe(pid)
+    _check_int_answer(evidence, pid, f"add_binary(weights, {p.args[1]}, {p.args[2]})", grader_weights=True)
 
 
 @weight(2)
 @number("4.1")
 @visibility("visible")
 @tags("numpy", "bptt")
-def test_bits_homework(run):
+def test_bits_homework(evidence):
     """int2binary and binary2int agree with the bit strings the homework prints
     int2binary 与 binary2int 与作业打印的二进制串一致"""
-    for pid in run.ids("s4.int2binary.hw") + ["s4.binary2int.hw"]:
-        check_bits(run, pid)
-    require_follows_inputs(run, run.ids("s4.int2binary.rand"), "int2binary")
-    require_follows_inputs(run, run.ids("s4.binary2int.rand"), "binary2int")
+    for pid in evidence.ids("s4.int2binary.hw") + ["s4.binary2int.hw"]:
+        check_bits(evidence, pid)
+    require_follows_inputs(evidence, evidence.ids("s4.int2binary.rand"), "int2binary")
+    require_follows_inputs(evidence, evidence.ids("s4.binary2int.rand"), "binary2int")
 
 
 @weight(2)
 @number("4.2")
 @visibility("visible")
 @tags("numpy", "bptt")
-def test_forward_homework(run):
+def test_forward_homework(evidence):
     """binary_adder_forward on the homework's seed-0 weights and 4 + 73
     binary_adder_forward 在作业的种子 0 权重和 4 + 73 上的结果"""
-    check_forward(run, "s4.forward.hw")
-    require_follows_inputs(run, run.ids("s4.forward.rand"), "binary_adder_forward")
+    check_forward(evidence, "s4.forward.hw")
+    require_follows_inputs(evidence, evidence.ids("s4.forward.rand"), "binary_adder_forward")
 
 
 @weight(3)
 @number("4.3")
 @visibility("visible")
 @tags("numpy", "bptt")
-def test_gradients_homework(run):
+def test_gradients_homework(evidence):
     """binary_adder_gradients (BPTT) on the homework's seed-0 weights and 4 + 73
     binary_adder_gradients（BPTT）在作业的种子 0 权重和 4 + 73 上的结果"""
-    check_gradients(run, "s4.grad.hw")
-    require_follows_inputs(run, run.ids("s4.grad.rand"), "binary_adder_gradients")
+    check_gradients(evidence, "s4.grad.hw")
+    require_follows_inputs(evidence, evidence.ids("s4.grad.rand"), "binary_adder_gradients")
 
 
 @weight(5)
 @number("4.4")
 @visibility("visible")
 @tags("numpy", "bptt", "training")
-def test_training(run):
+def test_training(evidence):
     """train_binary_adder learns to add: at least 99% of all 128 x 128 sums right (re-checked by the grader)
     train_binary_adder 学会加法：128 x 128 个加法中至少 99% 正确（由评分器重新计算）"""
-    p = run.probe("s4.train")
-    weights = expect_weight_dict(run.answer("s4.train"), "train_binary_adder")
+    p = evidence.probe("s4.train")
+    weights = expect_weight_dict(evidence.answer("s4.train"), "train_binary_adder")
     H = p.kwargs["hidden_dim"]
     for k, shape in zip(KEYS, [(2, H), (H, H), (H, 1)]):
         expect_array(weights[k], f"weights['{k}']", shape)
-    acc, pass_accuracy = run.oracle.adder_accuracy(run, "s4.train"), run.oracle.pass_accuracy
+    acc, pass_accuracy = evidence.oracle.adder_accuracy(evidence, "s4.train"), evidence.oracle.pass_accuracy
     if not acc >= pass_accuracy:
-        wrong = [f"{a} + {b}" for a, b in HW_SUMS if run.oracle.adder_sum(run, "s4.train", a, b) != a + b]
+        wrong = [f"{a} + {b}" for a, b in HW_SUMS if evidence.oracle.adder_sum(evidence, "s4.train", a, b) != a + b]
         fail(f"After train_binary_adder(iterations={p.kwargs['iterations']}, seed={p.kwargs['seed']}), the network adds "
              f"{acc:.2%} of all pairs a, b < 128 correctly; it should reach {pass_accuracy:.0%}, as the reference does for "
              f"every seed 0-49 at this budget "
@@ -136,68 +136,68 @@ def test_training(run):
              f"train_binary_adder(iterations={p.kwargs['iterations']}, seed={p.kwargs['seed']}) 训练后，网络对所有 a, b < 128 "
              f"的加法正确率为 {acc:.2%}；应达到 {pass_accuracy:.0%}，参考实现在此预算下对种子 0-49 均能达到（见 reference/BUDGETS.md）。"
              f"作业中算错的加法：{', '.join(wrong) or '无'}。")
-    require_real_training(run, "s4", "train_binary_adder", _adder_untrained)
+    require_real_training(evidence, "s4", "train_binary_adder", _adder_untrained)
 
 
-def _adder_untrained(run, pid):
-    weights = run.answer(pid)
+def _adder_untrained(evidence, pid):
+    weights = evidence.answer(pid)
     if not isinstance(weights, dict) or set(weights) != set(KEYS) or not all(
             isinstance(weights[k], np.ndarray) and weights[k].dtype.kind == "f" for k in KEYS):
         return True, ""  # not a weight dict at all: nothing trained
     try:
-        acc = run.oracle.adder_accuracy(run, pid)
+        acc = evidence.oracle.adder_accuracy(evidence, pid)
     except (ValueError, TypeError, CheckFailed):
         return True, ""
-    return acc < run.oracle.pass_accuracy, f"{acc:.2%} of all sums right"
+    return acc < evidence.oracle.pass_accuracy, f"{acc:.2%} of all sums right"
 
 
 @weight(2)
 @number("4.5")
 @visibility("after_published")
 @tags("numpy", "bptt")
-def test_bits_random(run):
+def test_bits_random(evidence):
     """int2binary and binary2int on random numbers and widths
     int2binary 与 binary2int 在随机数字和位宽上的结果"""
-    all_pass(run, check_bits, run.ids("s4.int2binary.rand") + run.ids("s4.binary2int.rand"))
+    all_pass(evidence, check_bits, evidence.ids("s4.int2binary.rand") + evidence.ids("s4.binary2int.rand"))
 
 
 @weight(2)
 @number("4.6")
 @visibility("after_published")
 @tags("numpy", "bptt")
-def test_forward_random(run):
+def test_forward_random(evidence):
     """binary_adder_forward on random weights, hidden sizes and operands
     binary_adder_forward 在随机权重、隐藏层大小和操作数上的结果"""
-    all_pass(run, check_forward, run.ids("s4.forward.rand"))
+    all_pass(evidence, check_forward, evidence.ids("s4.forward.rand"))
 
 
 @weight(2)
 @number("4.7")
 @visibility("after_published")
 @tags("numpy", "bptt")
-def test_gradients_random(run):
+def test_gradients_random(evidence):
     """binary_adder_gradients on random weights
     binary_adder_gradients 在随机权重上的结果"""
-    all_pass(run, check_gradients, run.ids("s4.grad.rand"))
+    all_pass(evidence, check_gradients, evidence.ids("s4.grad.rand"))
 
 
 @weight(1)
 @number("4.8")
 @visibility("after_published")
 @tags("numpy", "bptt")
-def test_add_binary(run):
+def test_add_binary(evidence):
     """add_binary reads the rounded outputs back as an integer, with weights the grader supplies
     add_binary 使用评分器给出的权重，把四舍五入后的输出读回整数"""
-    all_pass(run, check_add, ["s4.add.hw"] + run.ids("s4.add.rand"))
+    all_pass(evidence, check_add, ["s4.add.hw"] + evidence.ids("s4.add.rand"))
 
 
 @weight(1)  # non-mutation: 5% of the section, its own small check
 @number("4.9")
 @visibility("after_published")
 @tags("numpy", "bptt")
-def test_arguments_unmodified(run):
+def test_arguments_unmodified(evidence):
     """binary_adder_forward and binary_adder_gradients leave the weights unchanged
     binary_adder_forward 与 binary_adder_gradients 不修改权重"""
-    for pid in ["s4.grad.hw", "s4.forward.hw"] + run.ids("s4.grad.rand") + run.ids("s4.forward.rand"):
-        expect_unmodified(run, pid)
-    require_follows_inputs(run, run.ids("s4.grad.rand"), "binary_adder_gradients")  # a constant modifies nothing
+    for pid in ["s4.grad.hw", "s4.forward.hw"] + evidence.ids("s4.grad.rand") + evidence.ids("s4.forward.rand"):
+        expect_unmodified(evidence, pid)
+    require_follows_inputs(evidence, evidence.ids("s4.grad.rand"), "binary_adder_gradients")  # a constant modifies nothing

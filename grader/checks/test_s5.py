@@ -6,7 +6,7 @@ from .marks import number, tags, visibility, weight
 
 from ..wire import ModuleValue, TensorValue
 from .. import probe_ids as P
-from ..run import CheckFailed
+from ..evidence import CheckFailed
 from .common import all_pass, describe, fail, require_real_training, unpack
 from .models import check_logits, check_text_answer, expect_module, expect_state
 
@@ -24,8 +24,8 @@ def as_sequence(value):
     return None
 
 
-def check_structure(run, pid):
-    model = run.answer(pid)
+def check_structure(evidence, pid):
+    model = evidence.answer(pid)
     if not isinstance(model, ModuleValue):
         fail(f"CharRNN() should build a torch.nn.Module, but gave {describe(model)}.",
              f"CharRNN() 应构造一个 torch.nn.Module，实际得到 {describe(model)}。")
@@ -36,37 +36,37 @@ def check_structure(run, pid):
             fail(f"CharRNN has no attribute self.{name}; the homework's model has emb, rnn and fc.",
                  f"CharRNN 没有属性 self.{name}；作业中的模型有 emb、rnn 和 fc。")
         expect_module(model.children[name], cls, f"CharRNN().{name}", config)
-    expect_state(run, "CharRNN", model, "CharRNN()")
+    expect_state(evidence, "CharRNN", model, "CharRNN()")
 
 
-def check_forward(run, pid):
-    check_logits(run, pid, "s5.forward", "CharRNN.forward(x)")
+def check_forward(evidence, pid):
+    check_logits(evidence, pid, "s5.forward", "CharRNN.forward(x)")
 
 
-def check_predict(run, pid):
-    check_text_answer(run, pid, f"predict(model, {run.probe(pid).args[1]!r})")
+def check_predict(evidence, pid):
+    check_text_answer(evidence, pid, f"predict(model, {evidence.probe(pid).args[1]!r})")
 
 
 @weight(3)
 @number("5.1")
 @visibility("visible")
 @tags("torch", "char-lm")
-def test_model_structure(run):
+def test_model_structure(evidence):
     """CharRNN() has the homework's layers: Embedding(4, 10), 2-layer RNN(10, 8, batch_first), Linear(8, 4)
     CharRNN() 具有作业中的层：Embedding(4, 10)、两层 RNN(10, 8, batch_first)、Linear(8, 4)"""
-    check_structure(run, "s5.model.hw")
+    check_structure(evidence, "s5.model.hw")
 
 
 @weight(8)
 @number("5.2")
 @visibility("visible")
 @tags("torch", "char-lm", "training")
-def test_training(run):
+def test_training(evidence):
     """train_char_lm reaches loss < 0.05 and predicts "ohlol" (re-checked by the grader)
     train_char_lm 的损失低于 0.05 且预测出 "ohlol"（由评分器重新计算）"""
-    p = run.probe("s5.train")
+    p = evidence.probe("s5.train")
     epochs, seed = p.kwargs["epochs"], p.kwargs["seed"]
-    model, losses = unpack(run.answer("s5.train"), ["model", "losses"], "train_char_lm")
+    model, losses = unpack(evidence.answer("s5.train"), ["model", "losses"], "train_char_lm")
     losses = as_sequence(losses)  # a list, a tuple, a 1-D NumPy array or tensor: the contract fixes only the values
     if losses is None or len(losses) != epochs:
         fail(f"losses should be a sequence of {epochs} numbers (one per epoch), but it is {describe(losses)}"
@@ -79,7 +79,7 @@ def test_training(run):
     if not isinstance(model, ModuleValue):
         fail(f"train_char_lm should return the trained CharRNN as its model, but returned {describe(model)}.",
              f"train_char_lm 返回的 model 应为训练好的 CharRNN，实际为 {describe(model)}。")
-    trusted, pred = run.oracle.char_lm(run, "s5.train", expect_state(run, "CharRNN", model, "the trained model"))
+    trusted, pred = evidence.oracle.char_lm(evidence, "s5.train", expect_state(evidence, "CharRNN", model, "the trained model"))
     budget_note = (f"train_char_lm(epochs={epochs}, lr=0.05, seed={seed}); the reference passes for every seed 0-49 at "
                    f"this budget (reference/BUDGETS.md)")
     if not float(losses[-1]) < LOSS_THRESHOLD or not trusted < LOSS_THRESHOLD:
@@ -90,20 +90,20 @@ def test_training(run):
     if pred != "ohlol":
         fail(f"After {budget_note}, the trained model predicts {pred!r} for 'hello'; it should predict 'ohlol'.",
              f"{budget_note}：训练后的模型对 'hello' 的预测为 {pred!r}，应为 'ohlol'。")
-    own = run.answer(P.S5_PREDICT_TRAINED)  # the homework's end-to-end result, by the student's own predict
+    own = evidence.answer(P.S5_PREDICT_TRAINED)  # the homework's end-to-end result, by the student's own predict
     if own != "ohlol":
         fail(f"Your predict(model, 'hello') on your trained model gives {own!r}; it should give 'ohlol' "
              f"(the grader's own evaluation of that model does).",
              f"你的 predict(model, 'hello') 在你训练好的模型上给出 {own!r}；应为 'ohlol'（评分器对该模型的评估是对的）。")
-    require_real_training(run, "s5", "train_char_lm", _char_lm_untrained)
+    require_real_training(evidence, "s5", "train_char_lm", _char_lm_untrained)
 
 
-def _char_lm_untrained(run, pid):
+def _char_lm_untrained(evidence, pid):
     try:
-        model = unpack(run.answer(pid), ["model", "losses"], "train_char_lm")[0]
+        model = unpack(evidence.answer(pid), ["model", "losses"], "train_char_lm")[0]
         if not isinstance(model, ModuleValue):
             return True, ""
-        loss, _prediction = run.oracle.char_lm(run, pid, expect_state(run, "CharRNN", model, "model"))
+        loss, _prediction = evidence.oracle.char_lm(evidence, pid, expect_state(evidence, "CharRNN", model, "model"))
     except CheckFailed:
         return True, ""  # not a model of the homework's shape: nothing trained
     return not loss < LOSS_THRESHOLD, f"loss {loss:.4f}"
@@ -113,17 +113,17 @@ def _char_lm_untrained(run, pid):
 @number("5.3")
 @visibility("after_published")
 @tags("torch", "char-lm")
-def test_forward_random(run):
+def test_forward_random(evidence):
     """CharRNN.forward matches the reference with the grader's weights on random batches
     CharRNN.forward 使用评分器给出的权重，在随机批量上与参考答案一致"""
-    all_pass(run, check_forward, run.ids("s5.forward.rand"))
+    all_pass(evidence, check_forward, evidence.ids("s5.forward.rand"))
 
 
 @weight(4)
 @number("5.4")
 @visibility("after_published")
 @tags("torch", "char-lm")
-def test_predict_random(run):
+def test_predict_random(evidence):
     """predict gives the argmax characters with the grader's weights on random texts
     predict 使用评分器给出的权重，在随机文本上给出 argmax 字符"""
-    all_pass(run, check_predict, run.ids("s5.predict.rand"))
+    all_pass(evidence, check_predict, evidence.ids("s5.predict.rand"))

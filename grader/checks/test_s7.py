@@ -5,16 +5,16 @@ from .marks import number, tags, visibility, weight
 from ..homework import LETTERS, SEQ_DATA
 from ..wire import ModuleValue
 from .. import probe_ids as P
-from ..run import CheckFailed
+from ..evidence import CheckFailed
 from .common import (all_pass, describe, expect_tensor, expect_unmodified, fail, require_follows_inputs,
                      require_real_training, unpack)
 from .models import check_logits, check_text_answer, expect_module, expect_state
 
 
-def check_make_data(run, pid):
-    p = run.probe(pid)
-    enc, dec_in, dec_out = unpack(run.answer(pid), ["enc_input", "dec_input", "dec_output"], "make_data")
-    want = list(run.expected(pid))
+def check_make_data(evidence, pid):
+    p = evidence.probe(pid)
+    enc, dec_in, dec_out = unpack(evidence.answer(pid), ["enc_input", "dec_input", "dec_output"], "make_data")
+    want = list(evidence.expected(pid))
     expect_tensor(enc, "enc_input", want[0].shape)
     expect_tensor(dec_in, "dec_input", want[1].shape)
     expect_tensor(dec_out, "dec_output", want[2].shape, dtype="int64")
@@ -31,34 +31,34 @@ def check_make_data(run, pid):
                  f"实际为 {shown(got[i])!r}。")
 
 
-def check_forward(run, pid):
-    check_logits(run, pid, "s7.forward", "Seq2Seq.forward(...)")
+def check_forward(evidence, pid):
+    check_logits(evidence, pid, "s7.forward", "Seq2Seq.forward(...)")
 
 
-def check_translate(run, pid):
-    check_text_answer(run, pid, f"translate(model, {run.probe(pid).args[1]!r})")
+def check_translate(evidence, pid):
+    check_text_answer(evidence, pid, f"translate(model, {evidence.probe(pid).args[1]!r})")
 
 
 @weight(4)
 @number("7.1")
 @visibility("visible")
 @tags("torch", "seq2seq")
-def test_make_data_homework(run):
+def test_make_data_homework(evidence):
     """make_data(SEQ_DATA) encodes the homework's six pairs
     make_data(SEQ_DATA) 正确编码作业中的六组词"""
-    check_make_data(run, "s7.data.hw")
-    require_follows_inputs(run, run.ids("s7.data.rand"), "make_data")
+    check_make_data(evidence, "s7.data.hw")
+    require_follows_inputs(evidence, evidence.ids("s7.data.rand"), "make_data")
 
 
 @weight(10)
 @number("7.2")
 @visibility("visible")
 @tags("torch", "seq2seq", "training")
-def test_training(run):
+def test_training(evidence):
     """train_seq2seq learns all six translations, man -> women ... (re-checked by the grader)
     train_seq2seq 学会全部六个翻译，man -> women 等（由评分器重新计算）"""
-    p = run.probe("s7.train")
-    model = run.answer("s7.train")
+    p = evidence.probe("s7.train")
+    model = evidence.answer("s7.train")
     if not isinstance(model, ModuleValue):
         fail(f"train_seq2seq should return the trained model, but returned {describe(model)}.",
              f"train_seq2seq 应返回训练好的模型，实际返回 {describe(model)}。")
@@ -67,7 +67,7 @@ def test_training(run):
             fail(f"The model has no attribute self.{name}; the homework's Seq2Seq has encoder, decoder and fc.",
                  f"模型没有属性 self.{name}；作业中的 Seq2Seq 有 encoder、decoder 和 fc。")
         expect_module(model.children[name], "RNN", f"model.{name}", {"input_size": 29, "hidden_size": 128})
-    got = run.oracle.translations(run, "s7.train", expect_state(run, "Seq2Seq", model, "the trained model"))
+    got = evidence.oracle.translations(evidence, "s7.train", expect_state(evidence, "Seq2Seq", model, "the trained model"))
     wrong = [f"{w} -> {got[w]!r} (should be {t!r})" for w, t in SEQ_DATA if got[w] != t]
     if wrong:
         ep, seed = p.kwargs["epochs"], p.kwargs["seed"]
@@ -76,21 +76,21 @@ def test_training(run):
              f"train_seq2seq(epochs={ep}, seed={seed}) 训练后，6 个词中只有 {6 - len(wrong)} 个翻译正确；错误：{'; '.join(wrong)}。"
              f"参考实现在此预算下对种子 0-19 均为 6/6（见 reference/BUDGETS.md）。")
     # The homework's six translations, by the student's own translate on the student's own model.
-    own = {w: run.answer(P.translate_trained(w)) for w, _ in SEQ_DATA}
+    own = {w: evidence.answer(P.translate_trained(w)) for w, _ in SEQ_DATA}
     wrong = [f"{w} -> {own[w]!r} (should be {t!r})" for w, t in SEQ_DATA if own[w] != t]
     if wrong:
         fail(f"Your translate on your trained model gets {6 - len(wrong)}/6 right ({'; '.join(wrong)}), though the "
              f"grader's own evaluation of that model gets 6/6.",
              f"你的 translate 在你训练好的模型上只有 {6 - len(wrong)}/6 个正确（{'; '.join(wrong)}），而评分器对该模型的评估为 6/6。")
-    require_real_training(run, "s7", "train_seq2seq", _seq2seq_untrained)
+    require_real_training(evidence, "s7", "train_seq2seq", _seq2seq_untrained)
 
 
-def _seq2seq_untrained(run, pid):
-    model = run.answer(pid)
+def _seq2seq_untrained(evidence, pid):
+    model = evidence.answer(pid)
     if not isinstance(model, ModuleValue):
         return True, ""
     try:
-        got = run.oracle.translations(run, pid, expect_state(run, "Seq2Seq", model, "model"))
+        got = evidence.oracle.translations(evidence, pid, expect_state(evidence, "Seq2Seq", model, "model"))
     except CheckFailed:
         return True, ""
     right = sum(got[w] == t for w, t in SEQ_DATA)
@@ -101,39 +101,39 @@ def _seq2seq_untrained(run, pid):
 @number("7.3")
 @visibility("after_published")
 @tags("torch", "seq2seq")
-def test_make_data_random(run):
+def test_make_data_random(evidence):
     """make_data on random words and n_step
     make_data 在随机单词和 n_step 上的结果"""
-    all_pass(run, check_make_data, run.ids("s7.data.rand"))
+    all_pass(evidence, check_make_data, evidence.ids("s7.data.rand"))
 
 
 @weight(4)
 @number("7.4")
 @visibility("after_published")
 @tags("torch", "seq2seq")
-def test_forward_random(run):
+def test_forward_random(evidence):
     """Seq2Seq.forward matches the reference with the grader's weights and random inputs
     Seq2Seq.forward 使用评分器给出的权重，在随机输入上与参考答案一致"""
-    all_pass(run, check_forward, run.ids("s7.forward.rand"))
+    all_pass(evidence, check_forward, evidence.ids("s7.forward.rand"))
 
 
 @weight(4)
 @number("7.5")
 @visibility("after_published")
 @tags("torch", "seq2seq")
-def test_translate_random(run):
+def test_translate_random(evidence):
     """translate decodes greedily, cuts at 'E' and drops '?', with the grader's weights
     translate 使用评分器给出的权重：贪心解码，在 'E' 处截断并去掉 '?'"""
-    all_pass(run, check_translate, run.ids("s7.translate.rand"))
+    all_pass(evidence, check_translate, evidence.ids("s7.translate.rand"))
 
 
 @weight(1)  # non-mutation: 4% of the section, its own small check (the homework's make_data pads in place)
 @number("7.6")
 @visibility("after_published")
 @tags("torch", "seq2seq")
-def test_arguments_unmodified(run):
+def test_arguments_unmodified(evidence):
     """make_data leaves its word pairs unchanged (the homework's version pads them in place)
     make_data 不修改传入的词对（作业原代码会就地填充）"""
-    for pid in ["s7.data.hw"] + run.ids("s7.data.rand"):
-        expect_unmodified(run, pid)
-    require_follows_inputs(run, run.ids("s7.data.rand"), "make_data")  # a constant modifies nothing
+    for pid in ["s7.data.hw"] + evidence.ids("s7.data.rand"):
+        expect_unmodified(evidence, pid)
+    require_follows_inputs(evidence, evidence.ids("s7.data.rand"), "make_data")  # a constant modifies nothing

@@ -18,7 +18,7 @@ else:
     from .i18n import Msg, set_lang
     from .kit import load_kit
     from .loader import load_for_grading
-    from .run import Run
+    from .evidence import Evidence
     from .runner import PortableRun, linux_features, machine_memory, say_portable_once
     from .selfcheck import SECTIONS, print_section, run_checks
     from .supervisor import Limits, SandboxError
@@ -51,9 +51,9 @@ def grade_visible(path, sections=None, limits=None, linux=None):
         except SandboxError as exc:  # Python itself could not start the child: say why, do not crash
             load_error = Msg(f"your code could not be started in a child process ({str(exc)[:800]}).",
                              f"无法在子进程中启动你的代码（{str(exc)[:800]}）。")
-    run = Run(probes, report, load_error, visible_only=True, seed=0, oracle=kit.oracle())
+    evidence = Evidence(probes, report, load_error, visible_only=True, seed=0, oracle=kit.oracle())
     loading = make_loading_report(submission, report, load_error, where=("on this machine", "本机"))["output"]
-    return run_checks(run, sections), loading, load_error
+    return run_checks(evidence, sections), loading, load_error
 
 
 def main(argv=None):

@@ -9,7 +9,7 @@ own machine, so their functions need not be distrusted; the graded run re-checks
 import numpy as np
 
 from .homework import IDX2CHAR, LETTERS, SEQ_DATA, Y_TEXT
-from .run import fail
+from .evidence import fail
 from .wire import TensorValue
 
 ADDER_N = 128  # operands a, b < 2**7: all 128 x 128 sums, as the grader's accuracy
@@ -42,15 +42,15 @@ class StoredOracle:
     def run_built(self, kind, net, linear, seq):
         return None  # nothing to run them with; see grader/checks/test_s3.py's run_built_on_homework
 
-    def _sums(self, run, pid):
+    def _sums(self, evidence, pid):
         if pid not in self._sums_of:
-            self._sums_of[pid] = self._read_sums(run, pid)
+            self._sums_of[pid] = self._read_sums(evidence, pid)
         return self._sums_of[pid]
 
-    def _read_sums(self, run, pid):
+    def _read_sums(self, evidence, pid):
         rows = []
         for chunk in range(ADDER_CHUNKS):
-            got = run.answer(adder_sums_probe(pid, chunk))
+            got = evidence.answer(adder_sums_probe(pid, chunk))
             for value in got:
                 if isinstance(value, bool) or not isinstance(value, (int, np.integer, np.ndarray)) or np.ndim(value):
                     fail(f"add_binary(weights, a, b) should return an integer, but returned {value!r} "
@@ -59,32 +59,32 @@ class StoredOracle:
                 rows.append(int(value))
         return np.array(rows, dtype=np.int64).reshape(ADDER_N, ADDER_N)
 
-    def adder_accuracy(self, run, pid):
+    def adder_accuracy(self, evidence, pid):
         a, b = np.meshgrid(np.arange(ADDER_N), np.arange(ADDER_N), indexing="ij")
-        return float(np.mean(self._sums(run, pid) == a + b))
+        return float(np.mean(self._sums(evidence, pid) == a + b))
 
-    def adder_sum(self, run, pid, a, b):
-        return int(self._sums(run, pid)[a, b])
+    def adder_sum(self, evidence, pid, a, b):
+        return int(self._sums(evidence, pid)[a, b])
 
-    def _logits(self, run, pid, shape):
-        got = run.answer(logits_probe(pid))
+    def _logits(self, evidence, pid, shape):
+        got = evidence.answer(logits_probe(pid))
         if not isinstance(got, TensorValue) or tuple(got.array.shape) != tuple(shape):
             fail(f"The trained model's forward should give logits of shape {tuple(shape)}, but gave {got!r:.200}.",
                  f"训练好的模型的 forward 应给出形状为 {tuple(shape)} 的 logits，实际为 {got!r:.200}。")
         return np.asarray(got.array, np.float64)
 
-    def char_lm(self, run, pid, state):
+    def char_lm(self, evidence, pid, state):
         """Cross-entropy and argmax of the trained model's logits on "hello" (its own forward)."""
-        logits = self._logits(run, pid, (len(Y_TEXT), len(IDX2CHAR)))
+        logits = self._logits(evidence, pid, (len(Y_TEXT), len(IDX2CHAR)))
         target = [IDX2CHAR.index(ch) for ch in Y_TEXT]
         shifted = logits - logits.max(axis=1, keepdims=True)
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         loss = float(-log_probs[np.arange(len(target)), target].mean())
         return loss, "".join(IDX2CHAR[i] for i in logits.argmax(axis=1))
 
-    def translations(self, run, pid, state):
+    def translations(self, evidence, pid, state):
         """Greedy decoding of the six words by the trained model's own forward: up to the first E, without ?."""
-        logits = self._logits(run, pid, (6, len(SEQ_DATA), len(LETTERS)))  # (n_step+1, words, letters)
+        logits = self._logits(evidence, pid, (6, len(SEQ_DATA), len(LETTERS)))  # (n_step+1, words, letters)
         out = {}
         for i, (word, _) in enumerate(SEQ_DATA):
             letters = "".join(LETTERS[j] for j in logits[:, i].argmax(axis=1))

@@ -1,7 +1,7 @@
-"""What the checks see: the probes of a run and the answers the sandbox brought back."""
+"""What the checks see: the evidence of one graded run (its probes, the submission's answers, and the oracle to
+compare them with), and CheckFailed, the one way a check fails."""
 import json
 from pathlib import Path
-
 
 from .i18n import Msg
 from .wire import called
@@ -21,7 +21,9 @@ def fail(en, zh):
     raise CheckFailed(Msg(en, zh))
 
 
-class Run:
+class Evidence:
+    """The `evidence` fixture of every check: answers by probe id, each turned into a plain CheckFailed when missing."""
+
     def __init__(self, probes, report=None, load_error=None, visible_only=False, seed=None, oracle=None):
         self.probes = {p.id: p for p in probes}
         self.report = report
