@@ -36,9 +36,9 @@ def render(results, console):
     return all_ok
 
 
-def main(submission, *, lang="en", seed=0, limits=None, console=None):
+def main(submission, *, lang="en", seed=0, limits=None, console=None, sections=None):
     set_lang(lang)
     console = console or Console()
     with console.status(str(Msg("Running your submission…", "正在运行你的代码…"))):
-        results, _ = grade(submission, seed=seed, visible_only=True, limits=limits)
+        results, _ = grade(submission, seed=seed, visible_only=True, limits=limits, sections=sections)
     return 0 if render(results, console) else 1

@@ -1,12 +1,13 @@
 """hw8-grade: one small module per verb, under a thin argparse layer.
 
     hw8-grade grade SUBMISSION -o results.json [--seed N] [--lang zh|en]
-    hw8-grade check SUBMISSION [--lang zh|en]
+    hw8-grade check SUBMISSION [--lang zh|en] [--section N ...]
     hw8-grade batch DIR -o OUTDIR [-j N]
 """
 import argparse
 import sys
 
+from .homework import SECTIONS
 from .supervisor import Limits
 
 
@@ -39,6 +40,8 @@ def main(argv=None):
     c = sub.add_parser("check", help="run the visible checks and print a report")
     c.add_argument("submission")
     c.add_argument("--seed", type=int, default=0, help="seed of the training probes (default 0)")
+    c.add_argument("--section", type=int, action="append", choices=SECTIONS, default=None,
+                   help="check only this section (repeatable; default: every section), as hw8-check does")
     _common(c)
 
     b = sub.add_parser("batch", help="grade a folder of submissions: gradebook, feedback and plots")
@@ -59,7 +62,7 @@ def main(argv=None):
         return 0
     if args.verb == "check":
         from .check_cli import main as check_main
-        return check_main(args.submission, lang=args.lang, seed=args.seed, limits=_limits(args))
+        return check_main(args.submission, lang=args.lang, seed=args.seed, limits=_limits(args), sections=args.section)
     if args.verb == "batch":
         from .batch import main as batch_main
         return batch_main(args.directory, args.output, jobs=args.jobs, seed=args.seed, force=args.force, lang=args.lang,

@@ -103,6 +103,31 @@ def strip_timing(results):
     return text
 
 
+@pytest.fixture(scope="session")
+def kit(tmp_path_factory):
+    """The student kit, built as `make student-kit` builds it: (folder, zip, wheel)."""
+    import sys
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import build_student_kit
+    out, archive = build_student_kit.build(tmp_path_factory.mktemp("kit") / "student-kit")
+    return out, archive, next(out.glob("*.whl"))
+
+
+@pytest.fixture(scope="session")
+def hw8check(kit):
+    """The built package, unpacked from its wheel and importable in this process."""
+    import sys
+    import zipfile
+    site = kit[0].parent / "site"
+    with zipfile.ZipFile(kit[2]) as z:
+        z.extractall(site)
+    sys.path.insert(0, str(site))
+    import hw8check
+    import hw8check.cli
+    assert Path(hw8check.__file__).is_relative_to(site)
+    return hw8check
+
+
 @pytest.fixture(autouse=True)
 def _messages_in_english():
     """Messages render in a process-wide language (grader.i18n); a test that switches it must not leak into the next."""

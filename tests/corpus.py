@@ -1,8 +1,9 @@
-"""Correct submissions written differently from the reference, and cheats with a known price.
+"""Correct submissions written differently from the reference, cheats with a known price, and single-bug mutants.
 
 Each entry is built from the reference by small, checked edits (conftest.mutate fails when an
 anchor is gone), the way the real students' variants were. CORRECT must score 100 at every seed;
-CHEATS must lose exactly the points given, at every seed.
+CHEATS must lose exactly the points given, at every seed; each of MUTANTS must lose points in its own
+section only, the same at every seed (tests/test_mutants.py).
 """
 import json
 from pathlib import Path
@@ -248,4 +249,35 @@ def write(files, folder: Path):
     return folder
 
 
-__all__ = ["CHEATS", "CORRECT", "SECTION_OF", "write", "json"]
+
+
+# --------------------------------------------------------------------------------------- single-bug mutants
+# The reference with one line changed. "visible" mutants are caught by the homework's own numbers;
+# "hidden" mutants pass every homework-number check and are caught only by the randomized probes.
+MUTANTS = {
+    # id: (section, caught by, old, new)
+    "s1_no_recurrence": (1, "visible", "h = W_xh @ inputs[t] + W_hh @ h  # (hidden,)", "h = W_xh @ inputs[t] + h"),
+    "s1_transposed_W_hh": (1, "hidden", "h = W_xh @ inputs[t] + W_hh @ h  # (hidden,)", "h = W_xh @ inputs[t] + W_hh.T @ h"),
+    "s2_tanh_outside": (2, "visible", "h = np.tanh(W_xh @ inputs[t] + W_hh @ h)  # (hidden,)",
+                        "h = np.tanh(W_xh @ inputs[t]) + W_hh @ h"),
+    "s2_ignores_h0": (2, "hidden", "h = np.zeros(hidden) if h0 is None else np.array(h0, dtype=np.float64)  # (hidden,)\n"
+                                   "    states = np.zeros((T, hidden))  # (T, hidden)\n    for t in range(T):\n"
+                                   "        h = np.tanh(",
+                      "h = np.zeros(hidden)\n    states = np.zeros((T, hidden))  # (T, hidden)\n    for t in range(T):\n"
+                      "        h = np.tanh("),
+    "s3_biases_one": (3, "visible", "                torch.nn.init.zeros_(param)", "                torch.nn.init.ones_(param)"),
+    "s3_cell_ignores_h0": (3, "hidden", "h = torch.zeros(batch, cell.hidden_size) if h0 is None else h0",
+                           "h = torch.zeros(batch, cell.hidden_size)"),
+    "s4_gradient_sign": (4, "visible", "dz_y = (y[t] - c[t])", "dz_y = (c[t] - y[t])"),
+    "s4_width_ignored": (4, "hidden", "return np.array([(int(n) >> (width - 1 - i)) & 1 for i in range(width)], dtype=np.uint8)",
+                         "return np.array([(int(n) >> (7 - i)) & 1 for i in range(8)], dtype=np.uint8)"),
+    "s5_one_layer": (5, "visible", "def __init__(self, num_class=4, embedding_size=10, hidden_size=8, num_layers=2):",
+                     "def __init__(self, num_class=4, embedding_size=10, hidden_size=8, num_layers=1):"),
+    # caught by the visible checks: the student's own predict must give "ohlol" on their trained model
+    "s5_predict_argmin": (5, "visible", "idx = model(encode(text)).argmax(dim=1)", "idx = model(encode(text)).argmin(dim=1)"),
+    "s7_padding_first": (7, "visible", "word = word + '?' * (n_step - len(word))  # 'man??'", "word = '?' * (n_step - len(word)) + word"),
+    "s7_n_step_ignored": (7, "hidden", "def make_data(seq_data, n_step=5):\n", "def make_data(seq_data, n_step=5):\n    n_step = 5\n"),
+}
+
+
+__all__ = ["CHEATS", "CORRECT", "MUTANTS", "SECTION_OF", "write", "json"]

@@ -21,9 +21,21 @@ def test_check_exits_zero_only_when_all_visible_checks_pass(tmp_path):
     bad = write_submission(tmp_path, mutate(reference_module_source(), "h = W_xh @ inputs[t] + W_hh @ h  # (hidden,)",
                                             "h = W_xh @ inputs[t] + h"))
     console = Console(file=io.StringIO(), width=120)
-    assert check_main(bad, console=console, lang="zh") == 1
+    assert check_main(bad, console=console, lang="zh", sections=[1]) == 1  # only section 1's probes and checks
     text = console.file.getvalue()
-    assert "第 1 节" in text and "应为" in text
+    assert "第 1 节" in text and "应为" in text and "第 2 节" not in text
+    assert "可见检查通过 0/1 项" in text  # 1.1, the one visible check of section 1, fails
+
+
+def test_check_takes_sections_on_the_command_line(tmp_path):
+    sub = write_submission(tmp_path / "s", "import numpy as np\n" + (ROOT / "reference" / "s1_srn.py").read_text())
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(sub), "--section", "1"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1/1 visible checks pass" in proc.stdout and "Section 2" not in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(sub), "--section", "6"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and "invalid choice: 6" in proc.stderr
 
 
 def test_python_dash_m_grader_grade_writes_results(tmp_path):

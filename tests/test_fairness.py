@@ -2,22 +2,22 @@
 
 - Correct submissions written differently from the reference score 100 at every seed tried.
 - Cheats lose exactly their points, at every seed tried.
-- Each single-bug mutant gets the same section score at 20 probe seeds: the seed changes nothing.
-Seeds share one sandboxed run (tests/multiseed.py), so 20 seeds cost about one grade.
+The single-bug mutants, at 20 seeds, are in tests/test_mutants.py.
+Seeds share one sandboxed run (tests/multiseed.py), so 3 seeds cost about one grade.
 """
 import pytest
 
 from grader.supervisor import Limits
 
-from conftest import full_marks, mutate, reference_module_source, write_submission
+from conftest import full_marks, reference_module_source, write_submission
 from corpus import CHEATS, CORRECT, write
 from multiseed import grade_at_seeds, section_scores
-from test_grading import MUTANTS
 
 SEEDS_CORRECT = [0, 7, 12345]
-SEEDS_MUTANT = list(range(20))
 # The long top-level training costs one statement timeout; a short one keeps the suite quick.
-LIMITS = Limits(cell_timeout=20.0, total_timeout=600.0, memory_bytes=3 * 2 ** 30)
+# The longest statement of a correct submission takes 0.9-1.0 s here (the torch import; report.cells[i].seconds of
+# the example and corpus.homework_code): 10 s leaves 10x room on a busy machine, and a hang costs only that.
+LIMITS = Limits(cell_timeout=10.0, total_timeout=600.0, memory_bytes=3 * 2 ** 30)
 
 
 @pytest.mark.parametrize("name", sorted(CORRECT))
@@ -38,16 +38,6 @@ def test_cheats_lose_exactly_their_points(name, tmp_path):
     for seed, r in results.items():
         assert section_scores(r) == want, (name, seed, {t["number"]: t["output"][:300] for t in r["tests"]
                                                        if t["status"] == "failed"})
-
-
-@pytest.mark.parametrize("mutant", sorted(MUTANTS))
-def test_a_mutant_gets_the_same_grade_at_every_seed(mutant, tmp_path):
-    section, _caught_by, old, new = MUTANTS[mutant]
-    path = write_submission(tmp_path, mutate(reference_module_source(), old, new))
-    results = grade_at_seeds(path, SEEDS_MUTANT, sections={section})
-    scores = {seed: section_scores(r)[section] for seed, r in results.items()}
-    assert len(set(scores.values())) == 1, scores
-    assert scores[0] < full_marks()[section], scores
 
 
 def test_the_random_build_probe_never_asks_for_the_homework_sizes(tmp_path):
