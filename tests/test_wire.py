@@ -84,3 +84,24 @@ def test_every_answer_type_round_trips_through_the_child_and_back(tmp_path):
             assert np.asarray(v).dtype == np.asarray(cases[name]).dtype and np.array_equal(v, cases[name])
         else:
             assert v == value and type(v) is type(value), (name, v)
+
+
+def test_both_halves_build_only_the_torch_modules_the_child_lists():
+    """child.TORCH_MODULES is the one list: the parent refuses to send another class, the child to build one,
+    and every listed class is built by both halves (the reference's materialise and the child's decoder)."""
+    import torch
+    from grader import child
+    from grader.expected import materialise
+    with pytest.raises(ValueError, match="Conv2d"):
+        TorchModule("Conv2d", {}, {})
+    with pytest.raises(ValueError, match="Conv2d"):
+        child._decode_arg({"t": "torch_module", "cls": "Conv2d", "kwargs": {}, "state": {}}, {}, {})
+    sizes = {"RNNCell": {"input_size": 2, "hidden_size": 3}, "RNN": {"input_size": 2, "hidden_size": 3},
+             "Linear": {"in_features": 2, "out_features": 3}}
+    assert set(sizes) == set(child.TORCH_MODULES)
+    for name, kwargs in sizes.items():
+        state = {k: v.detach().numpy() for k, v in getattr(torch.nn, name)(**kwargs).state_dict().items()}
+        value = TorchModule(name, kwargs, state)
+        arrays = {}
+        built = child._decode_arg(to_spec(value, arrays), arrays, {})
+        assert type(built) is type(materialise(value)) is getattr(torch.nn, name)
