@@ -16,7 +16,7 @@ $(STAMP): requirements.txt $(LOCK) requirements-test.txt setup.py
 	touch $(STAMP)
 
 test: install
-	$(PYTHON) -m pytest -q -n 2 tests
+	$(PYTHON) -m pytest -q -n 2 --dist worksteal tests  # worksteal: an idle worker takes queued tests from the busy one
 
 grade-example: install
 	$(PYTHON) -m grader grade examples/reference -o out/example-results.json --seed $(SEED)
