@@ -6,7 +6,7 @@ def check(section, lang=None):
     for the course staff; students use the student kit's hw8check.check)."""
     import inspect
 
-    from .grade import API_NAMES
+    from reference import API_NAMES  # not from .grade, which would bring the sandbox's process control
     from .probes import plan
     from .selfcheck import check as _check
     frame = inspect.currentframe().f_back

@@ -15,8 +15,8 @@ from .feedback import internal_error
 from .homework import SECTIONS
 from .i18n import Msg, set_lang
 from .supervisor import RunReport
-from .wire import read_answer
-from .wire import probe_spec
+from .wire import probe_spec, read_answer
+
 
 def answer_in_process(namespace, probes, api_names):
     report = RunReport(namespace=child.describe_namespace(namespace, api_names))

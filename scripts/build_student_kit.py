@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader import timeouts  # noqa: E402
-from grader.grade import API_NAMES  # noqa: E402
+from reference import API_NAMES  # noqa: E402
 from grader.homework import IDX2CHAR, SECTIONS, SEQ_DATA, X_TEXT  # noqa: E402
 from grader.oracle import ReferenceOracle  # noqa: E402
 from grader.probes import plan  # noqa: E402

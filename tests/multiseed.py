@@ -10,13 +10,13 @@ import time
 
 from grader.catalog import catalog
 from grader.evidence import Evidence
-from grader.grade import API_NAMES
 from grader.loader import load
 from grader.probes import plan
 from grader.results import make_results, run_checks
 from grader.sandbox import Sandbox
 from grader.supervisor import Limits, RunReport
 from grader.timeouts import calibrate
+from reference import API_NAMES
 
 
 def _shared(probe):

@@ -50,6 +50,21 @@ def test_python_dash_m_grader_grade_writes_results(tmp_path):
     assert "得分" in proc.stdout and results["extra_data"]["lang"] == "zh"
 
 
+def test_the_self_check_path_imports_no_process_control():
+    """grader.check runs in the student's (or staff's) own kernel: it needs the checks and the wire format, never
+    the sandbox's process control (setuid, rlimits, psutil), which may not even exist there."""
+    code = ("import sys, grader\n"
+            "ns = {'__name__': '__main__'}\n"
+            f"exec(open({str(ROOT / 'reference' / 's1_srn.py')!r}).read(), ns)\n"
+            "ns['grader'] = grader\n"
+            "exec('ok = grader.check(1)', ns)\n"
+            "assert ns['ok'] is True\n"
+            "print(sorted(m for m in ('grader.sandbox', 'grader.processes', 'psutil') if m in sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout
+
+
 def test_self_check_in_the_notebook_uses_the_live_functions(capsys):
     import grader
     ns = {"__name__": "__main__"}
