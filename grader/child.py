@@ -29,8 +29,13 @@ def _load_numpy():
 
 _load_numpy()
 
-# The torch.nn classes a probe may build from given weights: the one spelling of this list (wire.TorchModule and
-# expected.py import it from here, since this file cannot import theirs).
+# The wire's vocabulary, spelled once, here (grader/wire.py imports it; this file can import nothing of the grader):
+# the kinds ("t") of a probe argument the parent sends (wire.to_spec -> _decode_arg), the kinds of an answer
+# this child sends back (Encoder -> wire.decode), and the torch.nn classes a probe may build from given weights.
+# tests/test_wire.py round-trips every kind of both lists.
+ARGUMENT_KINDS = ("json", "ndarray", "tensor", "list", "tuple", "dict", "result_of", "torch_module", "student_module")
+ANSWER_KINDS = ("none", "bool", "int", "float", "str", "list", "tuple", "dict", "ndarray", "npscalar", "tensor",
+                "module", "object")
 TORCH_MODULES = ("RNNCell", "RNN", "Linear")
 MAX_ITEMS = 10000  # longest list, dict or string that is sent back
 MAX_ARRAY = 20_000_000  # elements in one array

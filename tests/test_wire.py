@@ -4,9 +4,24 @@ from dataclasses import fields, is_dataclass
 import numpy as np
 import pytest
 
+from grader.child import ANSWER_KINDS, ARGUMENT_KINDS
 from grader.probes import plan
 from grader.wire import (Probe, ResultOf, StudentModule, Tensor, TorchModule, called, from_spec, probe_from_spec,
                            probe_spec, to_spec)
+
+
+def kinds(spec):
+    """Every "t" tag in a spec, nested ones too."""
+    found = set()
+    if isinstance(spec, dict):
+        if isinstance(spec.get("t"), str):
+            found.add(spec["t"])
+        for v in spec.values():
+            found |= kinds(v)
+    elif isinstance(spec, list):
+        for v in spec:
+            found |= kinds(v)
+    return found
 
 
 def same(a, b):
@@ -42,6 +57,7 @@ def test_every_argument_type_round_trips():
     specs = [to_spec(v, arrays) for v in values]
     assert all(same(v, from_spec(s, arrays)) for v, s in zip(values, specs)), [
         (v, from_spec(s, arrays)) for v, s in zip(values, specs) if not same(v, from_spec(s, arrays))]
+    assert set().union(*map(kinds, specs)) == set(ARGUMENT_KINDS)  # every kind of the vocabulary, and no other
 
 
 def test_the_called_function_is_named_as_the_student_knows_it():
@@ -64,8 +80,10 @@ def test_every_answer_type_round_trips_through_the_child_and_back(tmp_path):
              "scalar": np.int64(7), "tensor": torch.arange(4.0).requires_grad_(), "module": linear,
              "other": object()}
     ns = {f"make_{k}": (lambda v=v: v) for k, v in cases.items()}
+    seen = set()
     for name, value in cases.items():
         answer, enc = child.answer_probe({"id": name, "fn": f"make_{name}", "args": [], "kwargs": {}}, {}, ns)
+        seen |= kinds(answer["result"])
         child.write_answer(str(tmp_path), name, answer, enc)
         got = read_answer(tmp_path, name)
         assert got.status == "ok", (name, got)
@@ -84,6 +102,14 @@ def test_every_answer_type_round_trips_through_the_child_and_back(tmp_path):
             assert np.asarray(v).dtype == np.asarray(cases[name]).dtype and np.array_equal(v, cases[name])
         else:
             assert v == value and type(v) is type(value), (name, v)
+    assert seen == set(ANSWER_KINDS)  # every kind of the vocabulary, and no other
+
+
+def test_an_answer_of_unknown_kind_is_foreign_data_not_an_error():
+    from grader.wire import ForeignValue, decode
+    assert decode({"t": "pickle", "v": "..."}, {}) == ForeignValue("an answer of unknown kind 'pickle'")
+    with pytest.raises(ValueError, match="unknown argument kind"):
+        from_spec({"t": "pickle"}, {})
 
 
 def test_both_halves_build_only_the_torch_modules_the_child_lists():
