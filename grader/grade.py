@@ -16,6 +16,7 @@ from .sandbox import Sandbox
 from .supervisor import Limits
 from .timeouts import calibrate
 
+
 def new_seed():
     return secrets.randbelow(2 ** 31)
 

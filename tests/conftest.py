@@ -39,7 +39,7 @@ SEED = 12345
 
 
 def own_sleeps(source):
-    """The source with every `sleep 60N` turned into `sleep 60N<token>`, a duration of this call's own; and those durations.
+    """The source with every `sleep 60N` made `sleep 60N<token>`, a duration of this call's own; and those durations.
 
     A daemon that double-forks, calls setsid() and execs with an empty environment shares no tree, session or
     environment with its run, so only a scan of the machine's processes finds it: by its argv, which execve keeps.

@@ -62,7 +62,7 @@ class SeedRuns:
         return make_results(checks, outcomes, [], seed, time.monotonic())
 
     def visible_outcomes(self, seed, sections):
-        """{number: Outcome} of the visible checks of sections, as a visible-only run (`hw8-grade check`) reaches them."""
+        """{number: Outcome} of the visible checks of sections, as a visible-only run (hw8-grade check) has them."""
         return run_checks(self.evidence(seed, visible_only=True), visible_only=True, sections=sections)
 
 

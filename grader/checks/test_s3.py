@@ -142,5 +142,6 @@ def test_arguments_unmodified(evidence):
     run_rnncell 与 run_rnn 不修改输入和 h0"""
     for pid in evidence.ids("s3.cell.") + evidence.ids("s3.rnn."):
         expect_unmodified(evidence, pid)
-    require_follows_inputs(evidence, evidence.ids("s3.cell.rand"), "run_rnncell")  # a constant modifies nothing: no credit
+    # a constant modifies nothing: no credit
+    require_follows_inputs(evidence, evidence.ids("s3.cell.rand"), "run_rnncell")
     require_follows_inputs(evidence, evidence.ids("s3.rnn.rand"), "run_rnn")

@@ -52,8 +52,8 @@ def check_forward(evidence, pid):
     expect_array(hidden, "hidden", want_h.shape)
     expect_array(outputs, "outputs", want_y.shape)
     expect_close(hidden, want_h, evidence.tol("s4.forward"), "hidden")
-    expect_close(outputs, want_y, evidence.tol("s4.forward"), "outputs", " (outputs[t] is the bit t counted from the least significant)",
-                 "（outputs[t] 为从最低位数起的第 t 位）")
+    expect_close(outputs, want_y, evidence.tol("s4.forward"), "outputs",
+                 " (outputs[t] is the bit t counted from the least significant)", "（outputs[t] 为从最低位数起的第 t 位）")
 
 
 def expect_weight_dict(value, fn):
@@ -71,7 +71,8 @@ def check_gradients(evidence, pid):
     for k in KEYS:
         expect_array(grads[k], f"gradients['{k}']", want[k].shape)
     for k in KEYS:
-        expect_close(grads[k], want[k], evidence.tol("s4.grad"), f"gradients['{k}']", " (dL/dW, not -dL/dW)", "（应为 dL/dW，而非 -dL/dW）")
+        expect_close(grads[k], want[k], evidence.tol("s4.grad"), f"gradients['{k}']", " (dL/dW, not -dL/dW)",
+                     "（应为 dL/dW，而非 -dL/dW）")
 
 
 def check_add(evidence, pid):
@@ -200,4 +201,5 @@ def test_arguments_unmodified(evidence):
     binary_adder_forward 与 binary_adder_gradients 不修改权重"""
     for pid in ["s4.grad.hw", "s4.forward.hw"] + evidence.ids("s4.grad.rand") + evidence.ids("s4.forward.rand"):
         expect_unmodified(evidence, pid)
-    require_follows_inputs(evidence, evidence.ids("s4.grad.rand"), "binary_adder_gradients")  # a constant modifies nothing
+    # a constant modifies nothing
+    require_follows_inputs(evidence, evidence.ids("s4.grad.rand"), "binary_adder_gradients")

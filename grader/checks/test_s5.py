@@ -79,7 +79,8 @@ def test_training(evidence):
     if not isinstance(model, ModuleValue):
         fail(f"train_char_lm should return the trained CharRNN as its model, but returned {describe(model)}.",
              f"train_char_lm 返回的 model 应为训练好的 CharRNN，实际为 {describe(model)}。")
-    trusted, pred = evidence.oracle.char_lm(evidence, "s5.train", expect_state(evidence, "CharRNN", model, "the trained model"))
+    state = expect_state(evidence, "CharRNN", model, "the trained model")
+    trusted, pred = evidence.oracle.char_lm(evidence, "s5.train", state)
     budget_note = (f"train_char_lm(epochs={epochs}, lr=0.05, seed={seed}); the reference passes for every seed 0-49 at "
                    f"this budget (reference/BUDGETS.md)")
     if not float(losses[-1]) < LOSS_THRESHOLD or not trusted < LOSS_THRESHOLD:

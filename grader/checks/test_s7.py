@@ -67,7 +67,8 @@ def test_training(evidence):
             fail(f"The model has no attribute self.{name}; the homework's Seq2Seq has encoder, decoder and fc.",
                  f"模型没有属性 self.{name}；作业中的 Seq2Seq 有 encoder、decoder 和 fc。")
         expect_module(model.children[name], "RNN", f"model.{name}", {"input_size": 29, "hidden_size": 128})
-    got = evidence.oracle.translations(evidence, "s7.train", expect_state(evidence, "Seq2Seq", model, "the trained model"))
+    state = expect_state(evidence, "Seq2Seq", model, "the trained model")
+    got = evidence.oracle.translations(evidence, "s7.train", state)
     wrong = [f"{w} -> {got[w]!r} (should be {t!r})" for w, t in SEQ_DATA if got[w] != t]
     if wrong:
         ep, seed = p.kwargs["epochs"], p.kwargs["seed"]
