@@ -8,14 +8,15 @@ import pytest
 from grader.batch import discover, main as batch_main
 from grader.supervisor import Limits
 
-from conftest import ROOT, mutate, reference_module_source
+from conftest import ROOT, mutate
 
 # The longest statement of a correct submission takes 0.9-1.0 s here (the torch import; report.cells[i].seconds of
 # the example and corpus.homework_code): 10 s leaves 10x room on a busy machine, and a hang costs only that.
 LIMITS = Limits(cell_timeout=10.0, total_timeout=200.0, memory_bytes=2 * 2 ** 30)  # probe limits as calibrated
-BUGGY = mutate(reference_module_source(), "h = W_xh @ inputs[t] + W_hh @ h  # (hidden,)", "h = W_xh @ inputs[t] + h")
 HOSTILE = "import time\ntime.sleep(10**6)\n"
 SECTION1_ONLY = (ROOT / "reference" / "s1_srn.py").read_text()
+# Section 1 with a bug and nothing else: alice's notebook already takes a whole grade, and one is enough here.
+BUGGY = mutate(SECTION1_ONLY, "h = W_xh @ inputs[t] + W_hh @ h  # (hidden,)", "h = W_xh @ inputs[t] + h")
 
 
 def _rows(out):
@@ -42,7 +43,7 @@ def test_mixed_class_gets_the_right_rows(mixed_class):
     rows = {r["submission"]: r for r in _rows(out)}
     assert set(rows) == {"alice", "bob", "carol", "dave"}
     assert float(rows["alice"]["total"]) == 100 and rows["alice"]["status"] == "graded"
-    assert float(rows["bob"]["section_1"]) < 10 and float(rows["bob"]["total"]) == 100 - 10 + float(rows["bob"]["section_1"])
+    assert 0 < float(rows["bob"]["section_1"]) < 10 and float(rows["bob"]["total"]) == float(rows["bob"]["section_1"])
     assert float(rows["carol"]["total"]) == 0 and rows["carol"]["status"] == "not loaded"
     assert "not valid notebook JSON" in rows["carol"]["error"]
     assert float(rows["dave"]["section_1"]) == 10 and float(rows["dave"]["total"]) == 10
