@@ -37,9 +37,13 @@ def binary_adder_sums(weights, width=8):
 
 def binary_adder_accuracy(weights, width=8):
     """Fraction of all pairs a, b in [0, 2**(width-1)) that the network adds exactly."""
-    n = 2 ** (width - 1)
-    a, b = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    return float(np.mean(binary_adder_sums(weights, width) == a + b))
+    return sums_accuracy(binary_adder_sums(weights, width))
+
+
+def sums_accuracy(sums):
+    """Fraction of an (n, n) table of sums, [a, b] -> a + b as added, that is right."""
+    a, b = np.meshgrid(np.arange(sums.shape[0]), np.arange(sums.shape[1]), indexing="ij")
+    return float(np.mean(sums == a + b))
 
 
 def char_lm_loss(model):

@@ -21,6 +21,13 @@ def new_seed():
     return secrets.randbelow(2 ** 31)
 
 
+def run_sandboxed(submission, probes, limits=None):
+    """The submission's statements run in a sandboxed child, then its answers to probes (time limits set here)."""
+    calibrate(probes)
+    return Sandbox([c.source for c in submission.cells], probes, API_NAMES, limits or Limits(),
+                   labels=[c.label for c in submission.cells]).run()
+
+
 def grade(path, *, seed=None, visible_only=False, limits=None, points=None, sections=None):
     """Return (results dict, Evidence). Never raises for a bad submission: that is in the results.
 
@@ -35,9 +42,7 @@ def grade(path, *, seed=None, visible_only=False, limits=None, points=None, sect
     report = None
     submission, load_error = load_for_grading(path)
     if load_error is None:
-        calibrate(probes)
-        report = Sandbox([c.source for c in submission.cells], probes, API_NAMES, limits or Limits(),
-                         labels=[c.label for c in submission.cells]).run()
+        report = run_sandboxed(submission, probes, limits)
     evidence = Evidence(probes, report, load_error, visible_only, seed)
     outcomes = gradescope.run_checks(evidence, visible_only, sections=sections)
     checks = [c for c in catalog(points) if (not visible_only or c.visibility == "visible")

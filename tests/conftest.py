@@ -97,6 +97,15 @@ def failed(results):
     return sorted(t["number"] for t in results["tests"] if t["status"] == "failed")
 
 
+def verdicts(outcomes):
+    """{number: (passed, English message, Chinese message)}: what the kit and the grader must agree on."""
+    out = {}
+    for number, o in outcomes.items():
+        msg = o.message
+        out[number] = (o.passed, getattr(msg, "en", str(msg)), getattr(msg, "zh", str(msg)))
+    return out
+
+
 def strip_timing(results):
     text = json.dumps(results, sort_keys=True)
     text = re.sub(r'"execution_time": [0-9.e-]+', '"execution_time": 0', text)

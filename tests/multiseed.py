@@ -10,13 +10,11 @@ import time
 
 from grader.catalog import catalog
 from grader.evidence import Evidence
+from grader.grade import run_sandboxed
 from grader.loader import load
 from grader.probes import plan
 from grader.results import make_results, run_checks
-from grader.sandbox import Sandbox
-from grader.supervisor import Limits, RunReport
-from grader.timeouts import calibrate
-from reference import API_NAMES
+from grader.supervisor import RunReport
 
 
 def _shared(probe):
@@ -42,9 +40,7 @@ class SeedRuns:
                         combined.append(p)
                 else:
                     combined.append(dataclasses.replace(p, id=f"{p.id}@{seed}"))
-        calibrate(combined)
-        self.report = Sandbox([c.source for c in submission.cells], combined, API_NAMES, limits or Limits(),
-                              labels=[c.label for c in submission.cells]).run()
+        self.report = run_sandboxed(submission, combined, limits)
 
     def evidence(self, seed, visible_only=False):
         """What the checks would see had this seed's probes (only the visible ones if visible_only) run alone."""

@@ -13,10 +13,9 @@ import pytest
 
 from grader.catalog import catalog
 
-from conftest import SEED, failed, full_marks, mutate, outputs, reference_module_source, write_submission
+from conftest import SEED, failed, full_marks, mutate, outputs, reference_module_source, verdicts, write_submission
 from corpus import MUTANTS
 from multiseed import SeedRuns, section_scores
-from test_student_kit import verdicts
 
 VISIBLE = {c.number for c in catalog() if c.visibility == "visible"}
 SEEDS = list(range(20))

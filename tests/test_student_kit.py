@@ -12,7 +12,7 @@ from grader.grade import grade
 from grader.homework import SECTIONS
 from grader.results import run_checks
 
-from conftest import ROOT, mutate, reference_module_source, write_submission
+from conftest import ROOT, mutate, reference_module_source, verdicts, write_submission
 from corpus import MUTANTS
 from pythons import find_build
 from test_template import _solution_lines
@@ -79,15 +79,6 @@ def test_the_leak_rule_would_see_a_copied_solution(kit, tmp_path):
         z.write(ROOT / "reference" / "s4_binary_adder.py", "student-kit/notes.py")
     assert _solution_lines() & _kit_lines((kit[0], leaky, kit[2]))
     assert not _solution_lines() & _kit_lines(kit)
-
-
-def verdicts(outcomes):
-    """{number: (passed, English message, Chinese message)}."""
-    out = {}
-    for number, o in outcomes.items():
-        msg = o.message
-        out[number] = (o.passed, getattr(msg, "en", str(msg)), getattr(msg, "zh", str(msg)))
-    return out
 
 
 def test_the_kit_agrees_with_the_grader_on_the_example(hw8check):
