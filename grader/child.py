@@ -326,6 +326,11 @@ def main(workdir, control_fd):
         ctl.send(event="probe_done", probe=probe["id"])
     with _Pristine():
         peak = _vm_peak_kb()
+        for stream in (sys.stdout, sys.stderr):  # what was printed reaches the parent before it ends the run
+            try:
+                stream.flush()
+            except Exception:
+                pass
     ctl.send(event="all_done", vm_peak_kb=peak)
 
 

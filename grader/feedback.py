@@ -65,6 +65,11 @@ def make_loading_report(submission, report, load_error, where=GRADING):
     if report.stray_processes_killed:
         lines.append(str(Msg(f"• {report.stray_processes_killed} leftover processes started by the submission were stopped.",
                            f"• 已结束提交代码遗留的 {report.stray_processes_killed} 个进程。")))
+    if report.confinement and not any(report.confinement.get(name, {}).get("applied")
+                                      for name in ("uid", "landlock", "seccomp")):
+        lines.append(str(Msg("• This run was not confined: no sandbox layer (a separate user, Landlock, seccomp) could "
+                           "be applied on the grading machine, only resource limits.",
+                           "• 本次运行未被隔离：评分机器上无法启用任何沙箱层（独立用户、Landlock、seccomp），只有资源限制。")))
     if len(lines) == 1:
         lines.append(str(Msg("Every cell ran without errors.", "所有单元格均运行无误。")))
     return make_info_test("0.1", str(Msg("Loading report", "加载报告")), "\n".join(lines))

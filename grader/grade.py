@@ -50,7 +50,10 @@ def grade(path, *, seed=None, visible_only=False, limits=None, points=None, sect
     extra = [gradescope.make_loading_report(submission, report, load_error)]
     if report is not None:
         extra.append(gradescope.make_output_entry(report))
-    return gradescope.make_results(checks, outcomes, extra, seed, started), evidence
+    results = gradescope.make_results(checks, outcomes, extra, seed, started)
+    if report is not None:  # which sandbox layers confined the submission (grader.confine), for the TA
+        results["extra_data"]["confinement"] = report.confinement
+    return results, evidence
 
 
 def grade_to_file(path, out, *, seed=None, lang="en", limits=None, points=None):

@@ -1,4 +1,4 @@
-"""OS process control for the sandbox: limits, the uid switch, and finding and killing every process a run left.
+"""OS process control for the sandbox: finding and killing every process a run left, and removing what it left.
 
 Linux-specific (prctl, /proc through psutil, setuid, flock). grader.sandbox drives it; nothing here knows
 about cells, probes or answers.
@@ -6,9 +6,9 @@ about cells, probes or answers.
 import fcntl
 import os
 import pwd
-import resource
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -28,18 +28,6 @@ def set_subreaper():
         ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
     except Exception:
         pass
-
-
-def preexec(limits, uid, gid):
-    def apply():
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-        if uid is not None:
-            os.setgroups([])
-            os.setgid(gid)
-            os.setuid(uid)
-    return apply
 
 
 def _alive(pid):
@@ -187,7 +175,19 @@ def kill_uid(uid):
     return len(killed)
 
 
-def remove_files_of(uid, roots=("/tmp", "/var/tmp", "/dev/shm")):
+SHARED_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue")
+OWN_PREFIXES = ("hw8-run-", "hw8-batch-")  # the graders' own folders: a stale one is remove_stale_runs' to judge
+
+
+def _remove_entry(entry):
+    """Remove one directory entry without following it (rmtree walks by file descriptor on Linux)."""
+    if entry.is_dir(follow_symlinks=False):
+        shutil.rmtree(entry.path, ignore_errors=True)
+    else:
+        os.unlink(entry.path)
+
+
+def remove_files_of(uid, roots=SHARED_ROOTS):
     """Delete what uid left in the shared temporary folders, so no run reads another's files.
 
     Only the folders' own entries are looked at: whatever uid made below them sits in an entry it owns
@@ -200,17 +200,141 @@ def remove_files_of(uid, roots=("/tmp", "/var/tmp", "/dev/shm")):
             continue
         for entry in entries:
             try:
-                if entry.stat(follow_symlinks=False).st_uid != uid:
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                else:
-                    os.unlink(entry.path)
+                if entry.stat(follow_symlinks=False).st_uid == uid:
+                    _remove_entry(entry)
             except OSError:
                 continue
 
 
-LOCK_DIR = Path(os.environ.get("HW8_LOCK_DIR", "/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir()))
+def shared_entries(roots=SHARED_ROOTS):
+    """The names in each shared folder now (what a run without a uid of its own must leave as it found)."""
+    found = {}
+    for root in roots:
+        try:
+            found[root] = {e.name for e in os.scandir(root)}
+        except OSError:
+            found[root] = None
+    return found
+
+
+def remove_new_entries(before, uid, roots=None):
+    """Delete the entries owned by uid that appeared in the shared folders since `before` (shared_entries()),
+    except the graders' own run folders. For a run as the grader's own uid, where a sandbox uid's files
+    cannot be told apart; returns the names removed."""
+    removed = []
+    for root in roots or before:
+        if before.get(root) is None:
+            continue
+        try:
+            entries = list(os.scandir(root))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name in before[root] or entry.name.startswith(OWN_PREFIXES):
+                continue
+            try:
+                if entry.stat(follow_symlinks=False).st_uid == uid:
+                    _remove_entry(entry)
+                    removed.append(entry.path)
+            except OSError:
+                continue
+    return removed
+
+
+# System V IPC: /proc/sysvipc/{shm,sem,msg} list every object with its id and owner; IPC_RMID removes one.
+_IPC_RMID = 0
+
+
+def ipc_objects(uid):
+    """{(kind, id)} of the System V IPC objects owned by uid."""
+    found = set()
+    for kind in ("shm", "sem", "msg"):
+        try:
+            with open(f"/proc/sysvipc/{kind}", encoding="ascii") as f:
+                header = f.readline().split()
+                rows = [line.split() for line in f]
+        except OSError:
+            continue
+        try:
+            id_col, uid_col = header.index({"shm": "shmid", "sem": "semid", "msg": "msqid"}[kind]), header.index("uid")
+        except ValueError:
+            continue
+        for row in rows:
+            try:
+                if int(row[uid_col]) == uid:
+                    found.add((kind, int(row[id_col])))
+            except (IndexError, ValueError):
+                continue
+    return found
+
+
+def remove_ipc(objects):
+    """Remove System V IPC objects; returns how many went."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    removed = 0
+    for kind, ident in objects:
+        if kind == "shm":
+            rc = libc.shmctl(ident, _IPC_RMID, None)
+        elif kind == "sem":
+            rc = libc.semctl(ident, 0, _IPC_RMID)
+        else:
+            rc = libc.msgctl(ident, _IPC_RMID, None)
+        removed += rc == 0
+    return removed
+
+
+def lock_run_folder(path):
+    """Hold an exclusive lock on a run folder for as long as the returned fd is open (the grader's lifetime)."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def remove_stale_runs(parent, min_age=30.0):
+    """Delete the run folders in parent that a killed grader left: ours, older than min_age seconds, and
+    unlocked (a live grader holds its folder's lock). They hold a student's code. Returns the paths removed."""
+    removed = []
+    try:
+        entries = [e for e in os.scandir(parent) if e.name.startswith("hw8-run-")]
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not entry.is_dir(follow_symlinks=False) or st.st_uid != os.geteuid() \
+                    or time.time() - st.st_ctime < min_age:
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue  # a live grader's
+        try:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.path)
+        finally:
+            os.close(fd)
+    return removed
+
+
+def lock_dir():
+    """Where the sandbox users' lock files live: a folder only this uid may enter (root's under /run), never a
+    world-writable one, where a sandbox user could plant a FIFO, a link or a lock it holds."""
+    base = os.environ.get("HW8_LOCK_DIR") or ("/run/hw8-grader" if os.geteuid() == 0 and os.path.isdir("/run")
+                                              else os.path.join(tempfile.gettempdir(), f"hw8-grader-locks-{os.geteuid()}"))
+    try:
+        os.mkdir(base, 0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(base)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        raise NoSandboxUser(f"{base} is not a private folder of uid {os.geteuid()} (mode {oct(st.st_mode)}): "
+                            f"refusing to keep the sandbox users' locks there")
+    return Path(base)
 
 
 def sandbox_user_names(user, count):
@@ -230,10 +354,12 @@ def ensure_sandbox_users(user, count):
 def acquire_user(user, wait=3600.0):
     """Hold one sandbox user for this run: user, or a free user-2, user-3 ...; (name, lock file)."""
     names = [n for n in sandbox_user_names(user, 64) if _user_exists(n)]
+    if not names:
+        raise NoSandboxUser(f"there is no user named {user!r} on this machine")
     deadline = time.monotonic() + wait
     while True:
         for name in names:
-            f = open(LOCK_DIR / f"hw8-sandbox-{name}.lock", "a")
+            f = open(lock_dir() / f"hw8-sandbox-{name}.lock", "a")
             try:
                 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return name, f

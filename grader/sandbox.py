@@ -2,10 +2,10 @@
 
 The state machine (which cell or probe runs, what a timeout or a crash costs, restarts) is
 grader/supervisor.py's. This subclass starts each child with `python -I -S`, in its own session,
-under a memory cap (RLIMIT_AS), a file-size cap and, when this process is root and a user is
-given, as that unprivileged user; it follows the child's events on a control pipe, keeps at most
-`output_bytes` of what the submission prints, and kills whatever a run leaves behind. The OS side
-(limits, the uid switch, killing) is grader/processes.py.
+confined by grader/confine.py (rlimits, with root a sandbox uid, no_new_privs, Landlock, seccomp); it
+follows the child's events on a control pipe, keeps at most `output_bytes` of what the submission prints,
+reads answers without following links (grader/wire.py), and kills and removes whatever a run leaves
+behind (grader/processes.py). Everything the child touched is read to a bound, in time and in bytes.
 """
 from __future__ import annotations
 
@@ -21,10 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .processes import (preexec, set_subreaper, acquire_user, children_now, kill_adopted, kill_tree, kill_uid,
-                        remove_files_of)
+from .confine import Confinement, summary
+from .processes import (set_subreaper, acquire_user, children_now, ipc_objects, kill_adopted, kill_tree, kill_uid,
+                        lock_run_folder, remove_files_of, remove_ipc, remove_new_entries, remove_stale_runs,
+                        shared_entries)
 from .supervisor import Supervisor
-from .wire import probe_spec
+from .wire import probe_spec, read_answer
 
 CHILD = Path(__file__).with_name("child.py")
 
@@ -67,13 +69,19 @@ _MPL_CACHE = None
 
 
 class Sandbox(Supervisor):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, secrets=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._run_lock = lock_run_folder(self.workdir)  # at once: remove_stale_runs skips a locked folder
         self._user_lock, self._uid, self._gid = None, None, None
         self._children_before = set()
+        self._secrets = [*_solution_folders(), *secrets]
+        self._out_fd = None
+        self._shared_before, self._ipc_before = None, set()
 
     def _prepare(self):
         set_subreaper()
+        remove_stale_runs(self.workdir.parent)
         self._children_before = children_now()
         uid = gid = None
         if self.limits.user:
@@ -81,6 +89,10 @@ class Sandbox(Supervisor):
             pw = pwd.getpwnam(user)
             uid, gid = pw.pw_uid, pw.pw_gid
             kill_uid(uid)  # anything a crashed earlier grader left running as this user
+            remove_files_of(uid)
+            remove_ipc(ipc_objects(uid))
+        else:
+            self._shared_before, self._ipc_before = shared_entries(), ipc_objects(os.geteuid())
         self._gid = gid
         for sub in ("cwd", "out", "tmp", "mpl"):
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
@@ -91,39 +103,60 @@ class Sandbox(Supervisor):
         arrays = {}
         specs = [probe_spec(p, arrays) for p in self.probes]
         np.savez(self.workdir / "inputs.npz", **arrays)
+        self._uid = uid
         for name in ("child.py", "inputs.npz"):
             self._share(self.workdir / name)
         self._specs = specs
         self._site_packages = _site_packages()
-        self._uid = uid
+        os.chmod(self.workdir, 0o711 if uid is not None else 0o700)
         if uid is not None:
             # Other runs' users may pass through the work folder but not list it; the child's own folders
             # and the job (which holds the submission's code) are its user's alone.
-            os.chmod(self.workdir, 0o711)
             for sub in ("cwd", "out", "tmp", "mpl"):
                 os.chown(self.workdir / sub, uid, gid)
                 os.chmod(self.workdir / sub, 0o700)
             for f in (self.workdir / "mpl").iterdir():
                 os.chown(f, uid, gid)
+        # Answers are read through this fd: renaming or replacing out/ cannot redirect the reads.
+        self._out_fd = os.open(self.workdir / "out", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        self._confinement = Confinement(
+            memory_bytes=self.limits.memory_bytes, file_bytes=self.limits.file_bytes,
+            read=[str(self.workdir), *_python_folders(), *self._site_packages],
+            write=[str(self.workdir / sub) for sub in ("cwd", "out", "tmp", "mpl")],
+            secrets=self._secrets, uid=uid, gid=gid, **({"layers": tuple(self.limits.layers)} if self.limits.layers is not None else {}))
+
+    def _read_answer(self, probe_id):
+        return read_answer(self._out_fd, probe_id, owner=self._uid if self._uid is not None else os.geteuid())
 
     def _share(self, path):
-        """A file the child reads: its user's group only when sandboxed as a user, else everyone."""
-        if self._gid is not None:
-            os.chown(path, 0, self._gid)
-            os.chmod(path, 0o640)
-        else:
-            os.chmod(path, 0o644)
+        """A file the child reads: its own user's alone when sandboxed as a user, else this uid's alone."""
+        if self._uid is not None:
+            os.chown(path, self._uid, self._gid)
+        os.chmod(path, 0o400 if self._uid is not None else 0o600)
 
     def _cleanup(self):
+        if self._out_fd is not None:
+            os.close(self._out_fd)
+            self._out_fd = None
         if self._uid is not None:
             self.report.stray_processes_killed += kill_uid(self._uid)
             remove_files_of(self._uid)
+            remove_ipc(ipc_objects(self._uid))
+        elif self._shared_before is not None and not self.report.confinement.get("landlock", {}).get("applied"):
+            # Without Landlock the child, as this uid, could write the shared folders: what appeared there
+            # during the run, owned by this uid, was the run's.
+            remove_new_entries(self._shared_before, os.geteuid())
+            remove_ipc(ipc_objects(os.geteuid()) - self._ipc_before)
         if self._user_lock is not None:
             self._user_lock.close()  # frees this sandbox user for the next run
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        os.close(self._run_lock)
 
     def _run_once(self, deadline):
-        uid, gid = self._uid, self._gid
+        uid = self._uid
         rfd, wfd = os.pipe()
+        status_r, status_w = os.pipe()  # the confinement's report: closed by exec, before any student code
         token = uuid.uuid4().hex
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.workdir / "cwd"),
                "TMPDIR": str(self.workdir / "tmp"), "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
@@ -133,12 +166,20 @@ class Sandbox(Supervisor):
         for keep in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             if keep in os.environ:
                 env[keep] = os.environ[keep]
-        proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(self.workdir / "child.py"), str(self.workdir), str(wfd)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(wfd,),
-            start_new_session=True, preexec_fn=preexec(self.limits, uid, gid), env=env,
-            cwd=str(self.workdir / "cwd"))
-        os.close(wfd)
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(self.workdir / "child.py"), str(self.workdir), str(wfd)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(wfd,),
+                start_new_session=True, preexec_fn=lambda: self._confinement.preexec(status_w), env=env,
+                cwd=str(self.workdir / "cwd"))
+        except BaseException:
+            os.close(rfd)
+            raise
+        finally:
+            os.close(wfd)
+            os.close(status_w)
+            self._note_layers(self._confinement.read_report(status_r))
+            os.close(status_r)
         phase = ("start", None, time.monotonic())
         buf = b""
         outfd = proc.stdout.fileno()
@@ -184,27 +225,58 @@ class Sandbox(Supervisor):
             os.close(rfd)
         return result or ("done", None)
 
+    def _note_layers(self, layers):
+        """The layers of the first child go into the report and the grader's log; a later child that got fewer
+        is reported too (the same layers are asked for every child)."""
+        found = {name: layer.as_dict() for name, layer in layers.items()}
+        if found != self.report.confinement:
+            if self.report.confinement:
+                found = {name: {**v, "applied": v["applied"] and self.report.confinement.get(name, {}).get("applied")}
+                         for name, v in found.items()}
+            self.report.confinement = found
+            print("hw8-grade: confinement: " + summary(layers), file=sys.stderr)
+
     def _drain_events(self, rfd, buf, phase):
-        for line in (buf + _read_available(rfd)).split(b"\n"):
+        for line in (buf + _read_available(rfd, 2 ** 20)).split(b"\n"):
             phase, result = self._on_event(line, phase)
             if result is not None:
                 return phase, result
         return phase, None
 
     def _drain(self, fd):
-        self._keep_output(_read_available(fd))
+        self._keep_output(_read_available(fd, self.limits.output_bytes + 65536))
 
 
-def _read_available(fd):
-    """Whatever can be read from fd now, without waiting (a daemon may hold its other end open)."""
+def _read_available(fd, cap):
+    """What can be read from fd now, without waiting and at most cap bytes (a daemon may hold its other end
+    open and keep writing)."""
     data = b""
     try:
         os.set_blocking(fd, False)
-        while True:
-            chunk = os.read(fd, 65536)
+        while len(data) < cap:
+            chunk = os.read(fd, min(65536, cap - len(data)))
             if not chunk:
                 break
             data += chunk
     except (BlockingIOError, OSError):
         pass
     return data
+
+
+def _python_folders():
+    """The Python installation the child runs: its prefixes and the folder of its real executable."""
+    folders = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+               os.path.dirname(os.path.realpath(sys.executable))}
+    return sorted(f for f in folders if f)
+
+
+def _solution_folders():
+    """The folders that hold the solutions and the grader's own code: never readable by a child, even where
+    they lie inside an allowed folder (a wheel installed into the grading environment's site-packages)."""
+    import importlib.util
+    found = []
+    for name in ("reference", "grader"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            found += list(spec.submodule_search_locations)
+    return found

@@ -11,6 +11,7 @@ numpy.frombuffer on plain numeric dtypes, never a pickle (grader/wire.py).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -21,6 +22,22 @@ from pathlib import Path
 
 
 from .wire import Answer, called, read_answer
+
+
+def _write_new(path, data):
+    """Replace path with data through a fresh file of this process's own: a name the child made (a link, a FIFO)
+    is replaced, never written through."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0),
+                 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
 
 class SandboxError(RuntimeError):
     """The child could not start at all: the grader's fault, never the submission's."""
@@ -37,6 +54,7 @@ class Limits:
     max_restarts: int = 12
     timeout_scale: float = 1.0  # multiplies every probe's own time limit (tests use small ones)
     user: str | None = None  # run children as this user (needs root)
+    layers: tuple | None = None  # confinement layers to apply (grader.confine.LAYERS); None: all of them
 
 
 @dataclass
@@ -59,6 +77,7 @@ class RunReport:
     stray_processes_killed: int = 0
     early_exit: str = None  # how the child died outside any cell or probe
     child_vm_peak_kb: int = None  # peak address space of the child that finished the run (Linux)
+    confinement: dict = field(default_factory=dict)  # layer -> {applied, detail} (grader.confine); empty: none asked
 
 
 class Supervisor:
@@ -80,6 +99,7 @@ class Supervisor:
         self._skip_probes = set()
         self._seen_cell = False
         self._hung = {}  # function name -> "timeout" | "crashed": stubbed in later children
+        self._new_child()
 
     def _prepare(self):
         """Make the work folder: the child's copy, its inputs and the specs of the probes."""
@@ -100,7 +120,7 @@ class Supervisor:
                "skip_cells": sorted(skip), "start_probe": start, "skip_probes": sorted(self._skip_probes),
                "hung": self._hung,
                "site_packages": self._site_packages}
-        (self.workdir / "job.json").write_text(json.dumps(job))
+        _write_new(self.workdir / "job.json", json.dumps(job).encode("utf-8"))
         self._share(self.workdir / "job.json")
 
     def run(self):
@@ -111,6 +131,7 @@ class Supervisor:
             skip, start = set(), 0
             while True:
                 self._write_job(skip, start)
+                self._new_child()
                 kind, what = self._run_once(deadline)
                 if kind == "done":
                     break
@@ -184,33 +205,57 @@ class Supervisor:
         return started + self.limits.startup_timeout
 
     def _on_event(self, line, phase):
+        """Follow one event line. The child's events are input: only a step forward in the order the child was
+        given is accepted, and each step's clock starts when the previous step was accepted (the grader's own
+        clock), so a repeated, forged or late event never extends a limit. An answer is read the moment its
+        probe_done is accepted: one written after its probe's time is up is never read."""
         try:
             ev = json.loads(line)
             kind = ev["event"]
         except (ValueError, KeyError, TypeError):
             return phase, None  # not ours: ignore
+        if not isinstance(ev, dict):
+            return phase, None
         now = time.monotonic()
-        if kind == "cell_start" and isinstance(ev.get("cell"), int):
+        waiting = phase[0] in ("start", "between")
+        # The step after "start" is timed from now: no student code runs before the first cell starts.
+        began = now if phase[0] == "start" else phase[2]
+        if kind == "cell_start" and waiting and type(ev.get("cell")) is int and ev["cell"] > self._last_cell \
+                and ev["cell"] < len(self.cells):
             self._seen_cell = True
-            return ("cell", ev["cell"], now), None
+            self._last_cell = ev["cell"]
+            return ("cell", ev["cell"], began), None
         if kind == "cell_done" and phase[0] == "cell" and ev.get("cell") == phase[1]:
             err = ev.get("error")
             status = "ok" if not err else "error"
-            self.report.cells.setdefault(phase[1], CellReport(phase[1], status, err, ev.get("seconds", 0.0)))
+            seconds = ev.get("seconds") if type(ev.get("seconds")) in (int, float) else 0.0
+            self.report.cells.setdefault(phase[1], CellReport(phase[1], status, err, seconds))
             return ("between", None, now), None
-        if kind == "namespace" and isinstance(ev.get("names"), dict):
+        if kind == "namespace" and waiting and isinstance(ev.get("names"), dict) and not self._seen_namespace:
+            self._seen_namespace = True
             self.report.namespace = ev["names"]
             return ("between", None, now), None
-        if kind == "probe_start" and any(p.id == ev.get("probe") for p in self.probes):
-            return ("probe", ev["probe"], now), None
+        if kind == "probe_start" and waiting and self._seen_namespace and ev.get("probe") in self._index \
+                and self._index[ev["probe"]] > self._last_probe and ev["probe"] not in self.report.answers:
+            self._last_probe = self._index[ev["probe"]]
+            return ("probe", ev["probe"], began), None
         if kind == "probe_done" and phase[0] == "probe" and ev.get("probe") == phase[1]:
             self._done_probes.add(phase[1])
+            self.report.answers[phase[1]] = self._read_answer(phase[1])
             return ("between", None, now), None
-        if kind == "all_done":
-            if isinstance(ev.get("vm_peak_kb"), int):
+        if kind == "all_done" and waiting and self._seen_namespace:
+            if type(ev.get("vm_peak_kb")) is int:
                 self.report.child_vm_peak_kb = ev["vm_peak_kb"]
             return phase, ("done", None)
         return phase, None
+
+    def _new_child(self):
+        """A fresh child starts over: its cells, its namespace, then its probes, in order."""
+        self._last_cell, self._last_probe, self._seen_namespace = -1, -1, False
+
+    def _read_answer(self, probe_id):
+        """The answer files of one probe, read now (grader.sandbox reads them without following links)."""
+        return read_answer(self.workdir / "out", probe_id)
 
     def _timed_out(self, phase, deadline):
         kind, what, started = phase
@@ -259,11 +304,6 @@ class Supervisor:
         self.report.output_dropped += max(0, len(chunk) - max(room, 0))
 
     def _collect(self):
-        out = self.workdir / "out"
         for p in self.probes:
-            if p.id in self.report.answers:
-                continue  # timed out or crashed
-            if p.id not in self._done_probes:
+            if p.id not in self.report.answers:
                 self.report.answers[p.id] = Answer("not_run", message="not reached")
-                continue
-            self.report.answers[p.id] = read_answer(out, p.id)

@@ -6,7 +6,10 @@ In: the child's answer files as an Answer whose values are TensorValue, ModuleVa
 plain Python and NumPy data (read_answer, decode). The child's half is grader/child.py, one
 self-contained file; tests/test_wire.py round-trips every type through both halves.
 """
+import errno
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -178,31 +181,87 @@ class Answer:
     message: str = ""
 
 
-def read_answer(out, probe_id):
-    meta, blob = out / f"{probe_id}.json", out / f"{probe_id}.bin"
+class Unreadable(ValueError):
+    """A file the child left that the grader will not read: not a regular file of this run, or too large."""
+
+
+def read_child_file(folder, name, cap, owner=None):
+    """The bytes of folder/name, a file the child wrote, read as untrusted input.
+
+    `folder` is a path, or (POSIX) an open directory fd, so that a folder the child renamed or replaced by a
+    link is never followed. The file itself is opened without following a link and without blocking (a FIFO),
+    and read only if fstat shows a regular file with one name (not a hard link to someone else's file),
+    owned by `owner` when given, and at most `cap` bytes long; never more than cap + 1 bytes are read."""
+    flags = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+             | getattr(os, "O_BINARY", 0))
     try:
-        if meta.stat().st_size > MAX_ANSWER_BYTES or (blob.exists() and blob.stat().st_size > MAX_ANSWER_BYTES):
-            return Answer("error", message="the answer was too large to read")
-        data = json.loads(meta.read_text(encoding="utf-8"))
-        loaded = _read_arrays(blob, data.get("arrays") or {}) if "error" not in data else {}
-    except (OSError, ValueError, TypeError, KeyError) as exc:
+        fd = os.open(name, flags, dir_fd=folder) if isinstance(folder, int) else os.open(os.path.join(folder, name), flags)
+    except FileNotFoundError:
+        raise Unreadable(f"{name} is missing") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Unreadable(f"{name} is a symbolic link") from None
+        raise Unreadable(f"{name} could not be opened: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Unreadable(f"{name} is not a regular file")
+        if owner is not None and st.st_uid != owner:
+            raise Unreadable(f"{name} was not written by this run (owner uid {st.st_uid})")
+        if st.st_nlink != 1:
+            raise Unreadable(f"{name} has {st.st_nlink} names (a hard link)")
+        if st.st_size > cap:
+            raise Unreadable(f"{name} is larger than {cap} bytes")
+        chunks, total = [], 0
+        while total <= cap:
+            chunk = os.read(fd, min(2 ** 20, cap + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > cap:
+            raise Unreadable(f"{name} is larger than {cap} bytes")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise Unreadable(f"{name} could not be read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+
+
+def read_answer(out, probe_id, owner=None):
+    """One probe's answer: probe_id.json and probe_id.bin in `out` (a path or a directory fd), as read_child_file
+    reads them."""
+    try:
+        data = json.loads(read_child_file(out, f"{probe_id}.json", MAX_ANSWER_BYTES, owner).decode("utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        layout = (data.get("arrays") or {}) if "error" not in data else {}
+        raw = read_child_file(out, f"{probe_id}.bin", MAX_ANSWER_BYTES, owner) if layout else b""
+        loaded = _read_arrays(raw, layout)
+    except Unreadable as exc:
+        return Answer("error", message=f"the answer could not be read: {exc}")
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
         return Answer("error", message=f"the answer could not be read: {exc}")
     if "error" in data:
-        return Answer("error", error=data["error"], seconds=data.get("seconds", 0.0),
-                      message=str(data["error"].get("message", ""))[:2000])
+        error = data["error"] if isinstance(data["error"], dict) else {"message": str(data["error"])}
+        return Answer("error", error=error, seconds=_seconds(data),
+                      message=str(error.get("message", ""))[:2000])
     try:
         value = decode(data["result"], loaded)
         args_after = [decode(a, loaded) for a in data.get("args_after", [])]
         kwargs_after = {k: decode(v, loaded) for k, v in data.get("kwargs_after", {}).items()}
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         return Answer("error", message=f"the answer could not be decoded: {exc}")
-    return Answer("ok", value=value, args_after=args_after, kwargs_after=kwargs_after,
-                  seconds=data.get("seconds", 0.0))
+    return Answer("ok", value=value, args_after=args_after, kwargs_after=kwargs_after, seconds=_seconds(data))
 
 
-def _read_arrays(blob, layout):
+def _seconds(data):
+    value = data.get("seconds", 0.0)
+    return float(value) if type(value) in (int, float) else 0.0
+
+
+def _read_arrays(raw, layout):
     """The child's arrays: raw bytes at the offsets its JSON gives, as plain numeric dtypes only."""
-    raw = blob.read_bytes() if layout else b""
     arrays = {}
     for key, spec in layout.items():
         dtype = np.dtype(str(spec["dtype"]))

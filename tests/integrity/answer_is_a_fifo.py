@@ -1,0 +1,13 @@
+# expect: {"1": 10, "2": 0, "3": 15} message: "not a regular file"
+# srn_forward_tanh's answer files become FIFOs that no one writes: a blocking open or read would wait forever.
+# FORGE
+
+
+def srn_forward_tanh(inputs, W_xh, W_hh, W_hy, h0=None):
+    workdir, ids = _probes_of("srn_forward_tanh")
+    for pid in ids:
+        _forge_answer(workdir, pid, 64, _os.mkfifo)
+        _os.unlink(f"{workdir}/out/{pid}.json")
+        _os.mkfifo(f"{workdir}/out/{pid}.json")
+        _send({"event": "probe_done", "probe": pid})
+    return None

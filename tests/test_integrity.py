@@ -1,0 +1,300 @@
+"""Attacks on the grader itself, in the TA's default mode (no --user): tests/integrity/README.md.
+
+Each attack is graded with every confinement layer, and where a layer is what stops it, once more with that
+layer switched off: the positive control, which shows the attack is real and the test would catch it. The
+same attacks run as root with the sandbox user in tests/test_autograder_zip.py.
+"""
+import ctypes
+import dataclasses
+import json
+import os
+import random
+import re
+import socket
+import stat
+import threading
+import time
+
+import jsonschema
+import pytest
+
+from grader import confine, wire
+from grader.grade import grade
+from grader.processes import ipc_objects, lock_run_folder, remove_ipc, remove_new_entries, remove_stale_runs, \
+    shared_entries
+from grader.supervisor import Limits, Supervisor
+
+from conftest import ROOT, section_scores
+from test_hostile import BASE, LIMITS
+
+ATTACKS = ROOT / "tests" / "integrity"
+SECRET = ROOT / "reference" / "s1_srn.py"  # the solutions: what a leak would carry
+ABI, WHY = confine.landlock_abi()
+needs_landlock = pytest.mark.skipif(ABI == 0, reason=f"Landlock is unavailable here: {WHY}")
+UNCONFINED = ("rlimits",)  # the positive controls: resource limits only, as before this issue
+
+
+def attack_source(name, **fill):
+    text = (ATTACKS / f"{name}.py").read_text()
+    text = text.replace("# FORGE", (ATTACKS / "forge.py").read_text())
+    for key, value in fill.items():
+        text = re.sub(rf"\b{key}\b", repr(value) if isinstance(value, str) else str(value), text)
+    return text
+
+
+def expectation(name):
+    header = re.match(r"# expect: (\{.*?\}) message: \"(.*)\"", (ATTACKS / f"{name}.py").read_text().splitlines()[0])
+    return json.loads(header.group(1)), header.group(2)
+
+
+def grade_attack(tmp_path, name, layers=None, sections=(1, 2, 3), **fill):
+    sub = tmp_path / "submission"
+    sub.mkdir(exist_ok=True)
+    (sub / "hw8.py").write_text(BASE + "\n\n" + attack_source(name, **fill))
+    results, evidence = grade(sub, seed=5, limits=dataclasses.replace(LIMITS, layers=layers), sections=sections)
+    return results, evidence
+
+
+def _text(results):
+    return json.dumps(results, ensure_ascii=False)
+
+
+def _arrays(value):
+    import numpy as np
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _arrays(v)
+
+
+def leaked(evidence, secret):
+    """Whether any answer the grader read back holds the secret's bytes."""
+    head = secret[:64]
+    for answer in evidence.report.answers.values():
+        for arr in _arrays(answer.value):
+            if arr.dtype.itemsize == 1 and bytes(arr.astype("u1").tobytes()[:64]) == head:
+                return True
+    return False
+
+
+# ---- the answer files: read without following links, without blocking, to a bound -------------------------
+
+@pytest.mark.parametrize("name, target", [("answer_is_a_link", str(SECRET)), ("answer_is_dev_zero", None),
+                                          ("answer_is_a_fifo", None)])
+def test_answer_files_are_read_as_untrusted_input(name, target, tmp_path, schema):
+    fill = {"TARGET": target, "SIZE": SECRET.stat().st_size} if target else {}
+    results, evidence = grade_attack(tmp_path, name, sections=(1, 2), **fill)  # returning at all: no hang
+    jsonschema.validate(results, schema)
+    expect, message = expectation(name)
+    scores = section_scores(results)
+    assert {str(k): v for k, v in scores.items() if k in (1, 2)} == {k: v for k, v in expect.items() if k != "3"}
+    assert message in _text(results)
+    assert not leaked(evidence, SECRET.read_bytes())
+
+
+def _naive_read(folder, name, cap, owner=None):
+    """What the grader did before: follow links, block on a FIFO, read it all."""
+    fd = os.open(name, os.O_RDONLY, dir_fd=folder) if isinstance(folder, int) else os.open(os.path.join(folder, name),
+                                                                                           os.O_RDONLY)
+    with os.fdopen(fd, "rb") as f:
+        return f.read()
+
+
+def test_positive_control_a_reader_that_follows_links_leaks_the_secret(tmp_path, monkeypatch):
+    monkeypatch.setattr(wire, "read_child_file", _naive_read)
+    _results, evidence = grade_attack(tmp_path, "answer_is_a_link", sections=(2,), TARGET=str(SECRET),
+                                      SIZE=SECRET.stat().st_size)
+    assert leaked(evidence, SECRET.read_bytes())
+
+
+def test_read_child_file_refuses_what_is_not_a_plain_file_of_the_run(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "ok.json").write_bytes(b"{}")
+    os.symlink(SECRET, folder / "link.json")
+    os.mkfifo(folder / "fifo.json")
+    os.link(folder / "ok.json", folder / "twin.json")
+    (folder / "big.json").write_bytes(b"x" * 101)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        assert wire.read_child_file(fd, "big.json", 101) == b"x" * 101
+        for name, why in [("link.json", "symbolic link"), ("fifo.json", "not a regular file"),
+                          ("ok.json", "2 names"), ("big.json", "larger than 100 bytes"), ("gone.json", "missing")]:
+            with pytest.raises(wire.Unreadable, match=why):
+                wire.read_child_file(fd, name, 100)
+        with pytest.raises(wire.Unreadable, match="not written by this run"):
+            os.unlink(folder / "twin.json")
+            wire.read_child_file(fd, "ok.json", 100, owner=os.geteuid() + 1)
+    finally:
+        os.close(fd)
+    # The positive control: the plain reader follows the link and would block on the FIFO.
+    assert _naive_read(folder, "link.json", 100) == SECRET.read_bytes()
+    done = threading.Event()
+    threading.Thread(target=lambda: (_naive_read(folder, "fifo.json", 100), done.set()), daemon=True).start()
+    assert not done.wait(1.0), "a plain open of a FIFO blocks until someone writes it"
+    with open(folder / "fifo.json", "wb"):
+        pass  # unblock the thread
+
+
+# ---- the control channel: limits are kept by the grader's clock -----------------------------------------
+
+def test_resent_probe_start_events_do_not_extend_a_limit(tmp_path, schema):
+    # The limit of srn_forward here is 10 s x 0.2 (LIMITS.timeout_scale) = 2 s; the call takes 20 s.
+    results, evidence = grade_attack(tmp_path, "resends_probe_start", sections=(1,), HANG=20)
+    jsonschema.validate(results, schema)
+    assert section_scores(results)[1] == 0
+    statuses = {a.status for pid, a in evidence.report.answers.items() if pid.startswith("s1")}
+    assert "timeout" in statuses and "ok" not in statuses, statuses
+
+
+class _Replay(Supervisor):
+    """The state machine alone, fed event lines by hand."""
+
+    def _read_answer(self, probe_id):
+        return wire.Answer("ok", value=1)
+
+
+def test_supervisor_accepts_only_forward_steps(tmp_path):
+    from grader.wire import Probe
+    probes = [Probe("p1", 1, "f", timeout=2.0), Probe("p2", 1, "f", timeout=2.0)]
+    sup = _Replay(["x = 1"], probes, ["f"], Limits(), workdir=tmp_path)
+    ev = lambda **e: json.dumps(e).encode()  # noqa: E731
+    phase = ("start", None, time.monotonic())
+    phase, _ = sup._on_event(ev(event="cell_start", cell=0), phase)
+    phase, _ = sup._on_event(ev(event="cell_done", cell=0), phase)
+    phase, _ = sup._on_event(ev(event="namespace", names={}), phase)
+    phase, _ = sup._on_event(ev(event="probe_start", probe="p1"), phase)
+    assert phase[:2] == ("probe", "p1")
+    started = phase[2] - 100  # as if p1 had started 100 s ago
+    phase = ("probe", "p1", started)
+    for forged in (ev(event="probe_start", probe="p1"), ev(event="probe_start", probe="p2"),
+                   ev(event="cell_start", cell=0), ev(event="namespace", names={}), ev(event="all_done"), b"[1]"):
+        new, result = sup._on_event(forged, phase)
+        assert new == phase and result is None, forged  # ignored: the clock of p1 still says 100 s
+    assert sup._phase_limit(phase) < time.monotonic()  # so p1 is past its 2 s limit
+    phase, _ = sup._on_event(ev(event="probe_done", probe="p1"), phase)
+    phase, _ = sup._on_event(ev(event="probe_start", probe="p1"), phase)  # backwards: ignored
+    assert phase[0] == "between"
+
+
+# ---- the network, the grader's files, the shared folders ---------------------------------------------------
+
+def _listeners():
+    tcp = socket.socket()
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(5)
+    tcp.settimeout(0.1)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(0.1)
+    return tcp, udp
+
+
+def _heard(tcp, udp):
+    got = []
+    try:
+        tcp.accept()[0].close()
+        got.append("tcp")
+    except OSError:
+        pass
+    try:
+        udp.recvfrom(16)
+        got.append("udp")
+    except OSError:
+        pass
+    return got
+
+
+@needs_landlock
+@pytest.mark.parametrize("layers", [None, UNCONFINED], ids=["confined", "positive-control"])
+def test_no_network_and_no_writes_outside_the_run(layers, tmp_path):
+    tcp, udp = _listeners()
+    plant = tmp_path / "checks" / "test_planted.py"  # stands for the grader's checks, a classmate's results
+    plant.parent.mkdir()
+    try:
+        results, evidence = grade_attack(tmp_path, "reaches_out", layers=layers, sections=(1,),
+                                         TCP_PORT=tcp.getsockname()[1], UDP_PORT=udp.getsockname()[1],
+                                         PLANT=str(plant))
+        heard = _heard(tcp, udp)
+    finally:
+        tcp.close()
+        udp.close()
+    assert section_scores(results)[1] == 10
+    if layers is None:
+        assert heard == [] and not plant.exists()
+        assert {k: v["applied"] for k, v in results["extra_data"]["confinement"].items()} == {
+            "rlimits": True, "uid": False, "no_new_privs": True, "landlock": True, "seccomp": True}
+    else:
+        assert heard == ["tcp", "udp"] and plant.exists()
+        assert "not confined" in results["tests"][0]["output"]
+
+
+@pytest.mark.parametrize("layers", [None, UNCONFINED], ids=["confined", "positive-control"])
+def test_nothing_is_left_in_shared_folders(layers, tmp_path):
+    token = random.SystemRandom().randrange(10 ** 8, 10 ** 9)
+    names = [f"{folder}/hw8-leak-{token}" for folder in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+             if os.access(folder, os.W_OK)]
+    results, _ = grade_attack(tmp_path, "leaves_files", layers=layers, sections=(1,), TOKEN=token)
+    assert section_scores(results)[1] == 10
+    assert [n for n in names if os.path.lexists(n)] == []
+    assert not any(key == token for key in _shm_keys())
+
+
+def _shm_keys():
+    try:
+        with open("/proc/sysvipc/shm") as f:
+            f.readline()
+            return [int(line.split()[0]) for line in f]
+    except OSError:
+        return []
+
+
+def test_positive_control_the_clean_up_removes_new_entries_and_ipc(tmp_path):
+    root = tmp_path / "shared"
+    root.mkdir()
+    (root / "old").write_text("kept")
+    before = shared_entries([str(root)])
+    (root / "new").write_text("left")
+    (root / "hw8-run-x").mkdir()  # a grader's own run folder: remove_stale_runs' to judge
+    os.symlink("/etc/passwd", root / "link")
+    libc = ctypes.CDLL(None, use_errno=True)
+    key = random.SystemRandom().randrange(10 ** 8, 10 ** 9)
+    ipc_before = ipc_objects(os.geteuid())
+    assert libc.shmget(key, 4096, 0o1000 | 0o600) >= 0
+    new_ipc = ipc_objects(os.geteuid()) - ipc_before
+    assert len(new_ipc) == 1 and key in _shm_keys()
+    removed = remove_new_entries(before, os.geteuid())
+    assert sorted(os.path.basename(p) for p in removed) == ["link", "new"]
+    assert sorted(os.listdir(root)) == ["hw8-run-x", "old"] and os.path.exists("/etc/passwd")
+    assert remove_ipc(new_ipc) == 1 and key not in _shm_keys()
+
+
+def test_stale_run_folders_are_removed_and_live_ones_kept(tmp_path):
+    stale, live = tmp_path / "hw8-run-stale", tmp_path / "hw8-run-live"
+    for folder in (stale, live):
+        folder.mkdir()
+        (folder / "job.json").write_text('{"cells": ["a student\'s code"]}')
+    (tmp_path / "hw8-run-link").symlink_to(stale)
+    fd = lock_run_folder(live)
+    try:
+        removed = remove_stale_runs(tmp_path, min_age=0)
+    finally:
+        os.close(fd)
+    assert removed == [str(stale)] and live.exists() and not stale.exists()
+    assert remove_stale_runs(tmp_path, min_age=0) == [str(live)]  # its grader is gone: now it goes too
+
+
+def test_a_run_folder_is_private_to_its_run(tmp_path):
+    from grader.sandbox import Sandbox
+    from grader.wire import Probe
+    sandbox = Sandbox(["x = 1"], [Probe("p", 1, "f")], ["f"], Limits())
+    try:
+        sandbox._prepare()
+        sandbox._write_job(set(), 0)
+        assert stat.S_IMODE(os.stat(sandbox.workdir).st_mode) == 0o700
+        for name in ("job.json", "inputs.npz", "child.py"):
+            assert stat.S_IMODE(os.stat(sandbox.workdir / name).st_mode) == 0o600, name
+    finally:
+        sandbox._cleanup()
+    assert not sandbox.workdir.exists()
