@@ -7,18 +7,22 @@ on a Dask cluster. OUTDIR gets gradebook.csv, summary.md, two PNG plots, and per
 results.json and a feedback.md. An interrupted batch resumes: finished students are skipped
 unless --force.
 """
+import asyncio
 import json
 import os
 import tempfile
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import uuid
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .classreport import feedback_markdown, write_outputs
 from .i18n import Msg, set_lang
+from .supervisor import write_new
 
 MAX_FILE_BYTES = 50 * 2 ** 20
 PER_JOB_BYTES = int(1.5 * 2 ** 30)  # a grading worker with its sandboxed child peaks near 1 GB (make bench)
@@ -92,17 +96,130 @@ def _grade_files(files, seed, lang, limits):
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         out = Path(tmp) / "results.json"
-        try:
-            grade_to_file(sub, out, seed=seed, lang=lang, limits=limits)
+        try:  # the dict itself comes back: nothing is read from a folder a submission could have reached
+            return grade_to_file(sub, out, seed=seed, lang=lang, limits=limits)
         except Exception:
-            pass  # grade_to_file has already written the "autograder failed" results
-        return json.loads(out.read_text(encoding="utf-8"))
+            from .results import make_failure_results
+            return make_failure_results(traceback.format_exc(), seed, time.monotonic())
 
 
 def _failure(exc, seed):
     from .results import make_failure_results
     return make_failure_results("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), seed,
                                 time.monotonic())
+
+
+def _timed_out(seconds, seed):
+    """The row of a student whose grading passed the batch's per-student limit: a grader error that says so."""
+    from .results import make_failure_results
+    return make_failure_results(f"timed out: grading this submission took longer than {seconds:.0f} s "
+                                f"(hw8-grade batch --student-timeout); it was stopped, and a resumed batch skips it "
+                                f"unless --retry-errors or --force", seed, time.monotonic())
+
+
+def _grader_error(results):
+    """Whether a row is the grader's own failure (make_failure_results: its hidden traceback entry)."""
+    return any(t.get("name") == "0.0 traceback" for t in results.get("tests", []))
+
+
+def _kill_pool(pool):
+    """Kill a pool's worker processes (and, we being the subreaper, what they started)."""
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        try:
+            proc.kill()
+        except Exception:
+            pass
+
+
+def _pool_round(entries, jobs, call, limit, on_done, on_late):
+    """Grade entries in a process pool. One that runs past `limit` seconds (the grader's own clock, from when a
+    worker took it) is reported to on_late and the pool's workers are killed; returns the entries whose worker
+    died under them, to be graded again, each alone."""
+    retry = []
+    pool = ProcessPoolExecutor(max_workers=jobs)
+    try:
+        futures = {pool.submit(call, e): e for e in entries}
+        pending, started = set(futures), {}
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for fut in done:
+                entry = futures[fut]
+                try:
+                    on_done(entry, fut.result())
+                except BrokenProcessPool:  # a worker died and took the pool's other tasks with it
+                    retry.append(entry)
+                except Exception as exc:
+                    on_done(entry, exc)
+            now = time.monotonic()
+            for fut in pending:
+                if fut.running():
+                    started.setdefault(fut, now)
+            late = [f for f in pending if now - started.get(f, now) > limit]
+            if late:
+                for fut in late:
+                    on_late(futures[fut])
+                pending -= set(late)
+                _kill_pool(pool)  # the others fail with BrokenProcessPool: graded again
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return retry
+
+
+def _grade_one(grade, entry, *, seed, lang, limits):
+    return grade(entry.files, seed, lang, limits)
+
+
+def local_cluster(jobs):
+    """A Dask cluster on this machine that speaks only TLS, with a certificate made for it: (cluster, security)."""
+    from distributed import LocalCluster
+    from distributed.security import Security
+    security = Security.temporary()
+    cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, security=security,
+                           host="127.0.0.1", dashboard_address=None)
+    return cluster, security
+
+
+def _run_dask(todo, jobs, scheduler, task_of, limit, finish, late):
+    """The batch on Dask. A cluster made here speaks TLS with a certificate made for this batch
+    (distributed.security.Security.temporary), so nothing without it, the students' code included, can submit
+    work; with --scheduler, the cluster's own security configuration (distributed's tls settings) applies."""
+    from distributed import Client, wait as dask_wait
+    if scheduler:
+        client = Client(scheduler)
+        cluster = None
+    else:
+        cluster, security = local_cluster(jobs)
+        client = Client(cluster, security=security)
+    try:
+        futures = {}
+        for e in todo:
+            fn, *args = task_of(e)
+            futures[client.submit(fn, *args, key=f"hw8-{e.id}-{uuid.uuid4().hex[:8]}", pure=False)] = e
+        pending, started = set(futures), time.monotonic()
+        while pending:
+            try:
+                done, pending = dask_wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED")
+            except (TimeoutError, asyncio.TimeoutError):  # nothing finished this second
+                done = set()
+            pending = set(pending)
+            for fut in done:
+                try:
+                    finish(futures[fut], fut.result())
+                except Exception as exc:  # a worker died or the task failed: a row marked "grader error"
+                    finish(futures[fut], exc)
+            # Dask does not say when a task started: each student's limit counts from when the batch could
+            # first have reached it (its place in the queue over the workers).
+            now = time.monotonic()
+            for fut in list(pending):
+                order = list(futures).index(fut) // max(1, jobs)
+                if now - started > limit * (order + 1):
+                    late(futures[fut])
+                    fut.cancel()
+                    pending.discard(fut)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def default_jobs():
@@ -123,11 +240,35 @@ def _done(student_dir):
         return False
 
 
+def require_confinement(limits, allow_unconfined):
+    """Refuse a class batch that no sandbox layer beyond resource limits would confine (grader.confine), unless
+    the TA said --unconfined: then every student's code could read and write whatever the TA can."""
+    from .confine import available_layers
+    layers = available_layers(limits)
+    if layers or allow_unconfined:
+        return layers
+    raise SystemExit(str(Msg(
+        "hw8-grade batch: no sandbox layer can confine the submissions on this machine (no Landlock, no seccomp, "
+        "and no --user as root), so each student's code could read the solutions and overwrite classmates' "
+        "results. Grade as root with --user, on a kernel with Landlock, or pass --unconfined to accept the risk.",
+        "hw8-grade batch：本机无法用任何沙箱层隔离提交代码（没有 Landlock、seccomp，也没有以 root 身份使用 --user），"
+        "学生代码可能读取答案、改写同学的成绩。请以 root 配合 --user 运行，或在支持 Landlock 的内核上运行；"
+        "若接受此风险，请加 --unconfined。")))
+
+
 def main(directory, outdir, *, jobs=None, seed=None, force=False, lang="en", executor="local", scheduler=None,
-         limits=None, progress=True, grade=grade_entry):
-    """Grade every submission in directory; `grade` is grade_entry (tests pass one that fails)."""
+         limits=None, progress=True, grade=grade_entry, student_timeout=None, retry_errors=False,
+         unconfined=False):
+    """Grade every submission in directory; `grade` is grade_entry (tests pass one that fails).
+
+    student_timeout: seconds one student's grading may take, after which the row is a grader error that says
+    so (default: the run's total limit plus five minutes). A resumed batch skips such rows (and every other
+    finished one) unless retry_errors or force."""
     from .grade import new_seed
+    from .processes import kill_adopted, children_now, set_subreaper
     set_lang(lang)
+    require_confinement(limits, unconfined)
+    student_timeout = student_timeout or ((limits.total_timeout if limits else 540.0) + 300.0)
     outdir = Path(outdir)
     (outdir / "students").mkdir(parents=True, exist_ok=True)
     seed_file = outdir / "seed.txt"
@@ -139,7 +280,11 @@ def main(directory, outdir, *, jobs=None, seed=None, force=False, lang="en", exe
     for e in entries:
         sdir = outdir / "students" / e.id
         if not force and _done(sdir):
-            all_results[e.id] = json.loads((sdir / "results.json").read_text(encoding="utf-8"))
+            results = json.loads((sdir / "results.json").read_text(encoding="utf-8"))
+            if retry_errors and _grader_error(results):
+                todo.append(e)
+                continue
+            all_results[e.id] = results
         else:
             todo.append(e)
     jobs = jobs or default_jobs()
@@ -151,51 +296,34 @@ def main(directory, outdir, *, jobs=None, seed=None, force=False, lang="en", exe
     def save(entry, results):
         sdir = outdir / "students" / entry.id
         sdir.mkdir(parents=True, exist_ok=True)
-        (sdir / "feedback.md").write_text(feedback_markdown(entry, results), encoding="utf-8")
-        tmp = sdir / "results.json.tmp"
-        tmp.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
-        tmp.replace(sdir / "results.json")  # written last: its presence marks the student as done
+        # Each file replaced through a fresh one of the grader's own: nothing a submission left is written through.
+        write_new(sdir / "feedback.md", feedback_markdown(entry, results).encode("utf-8"))
+        write_new(sdir / "results.json", json.dumps(results, ensure_ascii=False, indent=1).encode("utf-8"))
+        # results.json is written last: its presence marks the student as done
         all_results[entry.id] = results
 
+    def finish(entry, results):
+        save(entry, results if isinstance(results, dict) else _failure(results, seed))
+        bar.advance(task)
+
+    def late(entry):
+        finish(entry, _timed_out(student_timeout, seed))
+
     from rich.progress import Progress
+    set_subreaper()  # what a killed worker's sandbox left is re-parented here, and killed
+    before = children_now()
     with Progress(disable=not progress) as bar:
         task = bar.add_task(str(Msg("grading", "评分中")), total=len(todo))
         if executor == "dask":
-            from distributed import Client, as_completed as dask_completed
-            client = Client(scheduler) if scheduler else Client(processes=True, n_workers=jobs, threads_per_worker=1)
-            try:
-                futures = {client.submit(grade, e.files, seed, lang, limits, key=f"hw8-{e.id}-{seed}",
-                                         pure=False): e for e in todo}
-                for fut in dask_completed(futures):
-                    try:
-                        results = fut.result()
-                    except Exception as exc:  # a worker died or the task failed: a row marked "grader error"
-                        results = _failure(exc, seed)
-                    save(futures[fut], results)
-                    bar.advance(task)
-            finally:
-                client.close()
+            _run_dask(todo, jobs, scheduler, lambda e: (grade, e.files, seed, lang, limits), student_timeout,
+                      finish, late)
         else:
-            retry = []
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(grade, e.files, seed, lang, limits): e for e in todo}
-                for fut in as_completed(futures):
-                    entry = futures[fut]
-                    try:
-                        save(entry, fut.result())
-                        bar.advance(task)
-                    except BrokenProcessPool:  # a worker died and took the pool's other tasks with it
-                        retry.append(entry)
-                    except Exception as exc:
-                        save(entry, _failure(exc, seed))
-                        bar.advance(task)
+            call = partial(_grade_one, grade, seed=seed, lang=lang, limits=limits)
+            retry = _pool_round(todo, jobs, call, student_timeout, finish, late)
             for entry in retry:  # each alone, so that the one who killed its worker harms no one else
-                with ProcessPoolExecutor(max_workers=1) as pool:
-                    try:
-                        save(entry, pool.submit(grade, entry.files, seed, lang, limits).result())
-                    except Exception as exc:
-                        save(entry, _failure(exc, seed))
-                bar.advance(task)
+                for again in _pool_round([entry], 1, call, student_timeout, finish, late):
+                    finish(again, _failure(RuntimeError("the grading worker process died twice (BrokenProcessPool)"), seed))
+    kill_adopted(before)
     rows = write_outputs(outdir, entries, all_results)
     print(str(Msg(f"Graded {len(todo)} submissions ({len(entries) - len(todo)} already done) in "
                 f"{time.monotonic() - started:.0f} s with {jobs} jobs; {len(rows)} gradebook rows in {outdir}.",

@@ -52,6 +52,15 @@ def main(argv=None):
     b.add_argument("--force", action="store_true", help="regrade submissions already graded")
     b.add_argument("--executor", choices=["local", "dask"], default="local")
     b.add_argument("--scheduler", default=None, help="address of a Dask scheduler (with --executor dask)")
+    b.add_argument("--student-timeout", type=float, default=None,
+                   help="seconds one student's grading may take; past it the row is a grader error saying so "
+                        "(default: --total-timeout plus 300)")
+    b.add_argument("--retry-errors", action="store_true",
+                   help="on resume, grade again the students whose row is a grader error (a timeout included)")
+    b.add_argument("--unconfined", action="store_true",
+                   help="grade even where no sandbox layer (Landlock, seccomp, or --user as root) can confine the "
+                        "submissions: each student's code could then read the solutions and overwrite classmates' "
+                        "results and the gradebook")
     _common(b)
 
     args = parser.parse_args(argv)
@@ -66,7 +75,9 @@ def main(argv=None):
     if args.verb == "batch":
         from .batch import main as batch_main
         return batch_main(args.directory, args.output, jobs=args.jobs, seed=args.seed, force=args.force, lang=args.lang,
-                          executor=args.executor, scheduler=args.scheduler, limits=_limits(args))
+                          executor=args.executor, scheduler=args.scheduler, limits=_limits(args),
+                          student_timeout=args.student_timeout, retry_errors=args.retry_errors,
+                          unconfined=args.unconfined)
     return 2
 
 

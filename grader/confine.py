@@ -353,3 +353,26 @@ def summary(layers):
 def confined(layers):
     """Whether any layer beyond the rlimits confines the child (what `batch` requires unless told otherwise)."""
     return any(layers[name].applied for name in ("uid", "landlock", "seccomp") if name in layers)
+
+
+def seccomp_available():
+    """Whether a seccomp filter can be built here (pyseccomp and libseccomp); (bool, why not)."""
+    try:
+        import pyseccomp
+        pyseccomp.SyscallFilter(defaction=pyseccomp.ALLOW)
+        return True, ""
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {exc}"[:200]
+
+
+def available_layers(limits=None):
+    """The layers beyond rlimits that a run with these limits would get on this machine, before any child runs."""
+    asked = set(LAYERS if limits is None or limits.layers is None else limits.layers)
+    found = []
+    if "uid" in asked and limits is not None and limits.user and os.geteuid() == 0:
+        found.append("uid")
+    if "landlock" in asked and landlock_abi()[0]:
+        found.append("landlock")
+    if "seccomp" in asked and seccomp_available()[0]:
+        found.append("seccomp")
+    return found

@@ -24,7 +24,7 @@ from pathlib import Path
 from .wire import Answer, called, read_answer
 
 
-def _write_new(path, data):
+def write_new(path, data):
     """Replace path with data through a fresh file of this process's own: a name the child made (a link, a FIFO)
     is replaced, never written through."""
     tmp = f"{path}.{os.getpid()}.tmp"
@@ -120,7 +120,7 @@ class Supervisor:
                "skip_cells": sorted(skip), "start_probe": start, "skip_probes": sorted(self._skip_probes),
                "hung": self._hung,
                "site_packages": self._site_packages}
-        _write_new(self.workdir / "job.json", json.dumps(job).encode("utf-8"))
+        write_new(self.workdir / "job.json", json.dumps(job).encode("utf-8"))
         self._share(self.workdir / "job.json")
 
     def run(self):

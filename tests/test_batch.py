@@ -174,3 +174,66 @@ def test_a_grader_error_costs_one_row_not_the_batch(tmp_path, executor):
         assert rows["killer"]["status"] == "grader error", rows["killer"]
         assert "process" in rows["killer"]["error"].lower(), rows["killer"]
     assert (out / "summary.md").exists() and (out / "students" / "raiser" / "feedback.md").exists()
+
+
+def grade_or_hang(files, seed, lang, limits):
+    """A grader that never returns for one student (a hang the sandbox did not catch)."""
+    from grader.batch import grade_entry
+    if b"HANG-THE-GRADER" in b"".join(files.values()):
+        import time
+        time.sleep(600)
+    return grade_entry(files, seed, lang, limits)
+
+
+def test_a_student_past_the_time_limit_is_a_row_not_a_stopped_class(tmp_path):
+    class_dir = tmp_path / "class"
+    class_dir.mkdir()
+    for name in ("amy", "ben"):
+        (class_dir / f"{name}.py").write_text(SECTION1_ONLY)
+    (class_dir / "hanger.py").write_text(SECTION1_ONLY + "\n# HANG-THE-GRADER\n")
+    out = tmp_path / "out"
+    # 60 s: a section-1 grade takes about 3 s here (the torch import and the probes); the hang is 600 s.
+    kwargs = dict(jobs=2, seed=4, limits=LIMITS, progress=False, grade=grade_or_hang, student_timeout=60)
+    assert batch_main(class_dir, out, **kwargs) == 0
+    rows = {r["submission"]: r for r in _rows(out)}
+    assert rows["amy"]["status"] == rows["ben"]["status"] == "graded", rows
+    assert rows["hanger"]["status"] == "grader error" and "timed out" in rows["hanger"]["error"], rows["hanger"]
+    stamp = (out / "students" / "hanger" / "results.json").stat().st_mtime_ns
+    batch_main(class_dir, out, **kwargs)  # resumed: the hung row is not graded again
+    assert (out / "students" / "hanger" / "results.json").stat().st_mtime_ns == stamp
+    (class_dir / "hanger.py").write_text(SECTION1_ONLY)  # fixed; the TA asks for the errors again
+    batch_main(class_dir, out, **kwargs, retry_errors=True)
+    assert {r["submission"]: r for r in _rows(out)}["hanger"]["status"] == "graded"
+
+
+def test_the_batch_cluster_speaks_only_tls(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from grader.batch import local_cluster
+    cluster, security = local_cluster(1)
+    try:
+        assert cluster.scheduler_address.startswith("tls://")
+        with distributed.Client(cluster.scheduler_address, security=security, timeout=20) as client:
+            assert client.submit(sum, [1, 2]).result() == 3
+        plain = cluster.scheduler_address.replace("tls://", "tcp://")
+        with pytest.raises(Exception):  # no certificate: no connection, so no code to run
+            distributed.Client(plain, timeout=5)
+        with pytest.raises(Exception):
+            distributed.Client(cluster.scheduler_address, timeout=5)  # tls, but not this batch's certificate
+    finally:
+        cluster.close()
+    # The positive control: a cluster without security runs whatever a plain client sends.
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as open_:
+        with distributed.Client(open_.scheduler_address, timeout=20) as client:
+            assert client.submit(sum, [1, 2]).result() == 3
+
+
+def test_batch_refuses_an_unconfined_class_unless_told(tmp_path, monkeypatch):
+    from grader import confine
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "amy.py").write_text(SECTION1_ONLY)
+    monkeypatch.setattr(confine, "available_layers", lambda limits=None: [])
+    with pytest.raises(SystemExit, match="--unconfined"):
+        batch_main(tmp_path / "class", tmp_path / "out", jobs=1, seed=1, limits=LIMITS, progress=False)
+    assert not (tmp_path / "out" / "gradebook.csv").exists()
+    batch_main(tmp_path / "class", tmp_path / "out", jobs=1, seed=1, limits=LIMITS, progress=False, unconfined=True)
+    assert (tmp_path / "out" / "gradebook.csv").exists()
