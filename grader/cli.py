@@ -68,6 +68,8 @@ def main(argv=None):
         from .grade import grade_to_file
         results = grade_to_file(args.submission, args.output, seed=args.seed, lang=args.lang, limits=_limits(args))
         print(results["output"])
+        # For whoever ran the grader (not in the students' output): the whole grade, hidden checks included.
+        print(f"Total, after_published checks included: {results['score']:g} / {results['extra_data']['max_score']:g}")
         return 0
     if args.verb == "check":
         from .check_cli import main as check_main

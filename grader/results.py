@@ -87,21 +87,44 @@ def make_test(info, outcome, include_numbers=True):
             "tags": list(info.tags)}
 
 
+def visible_summary(score, total, seen, unseen_max):
+    """The top-level output, which students see at once: only what the visible checks show.
+
+    Gradescope shows a test marked after_published only once the grades are published, so a total or a section
+    score that counted those checks would tell a student, before then, how the hidden checks went. The totals
+    here count the visible checks alone and say how many points are still to be shown; results.json's "score"
+    is the whole grade, which Gradescope releases with the published grades."""
+    if unseen_max <= 0:
+        lines = [str(Msg(f"Score: {score:g} / {total:g}", f"得分：{score:g} / {total:g}"))]
+        for n, (got, mx) in sorted(seen.items()):
+            lines.append(str(Msg(f"  Section {n}: {got:g} / {mx:g}", f"  第 {n} 节：{got:g} / {mx:g}")))
+        return lines
+    got_seen, max_seen = sum(g for g, _ in seen.values()), sum(mx for _, mx in seen.values())
+    lines = [str(Msg(f"Visible checks: {got_seen:g} / {max_seen:g}", f"可见检查：{got_seen:g} / {max_seen:g}"))]
+    for n, (got, mx) in sorted(seen.items()):
+        lines.append(str(Msg(f"  Section {n}: {got:g} / {mx:g}", f"  第 {n} 节：{got:g} / {mx:g}")))
+    lines.append(str(Msg(f"The other {unseen_max:g} points come from checks marked after_published, on randomized "
+                         f"inputs; they, and your total, are shown once grades are published.",
+                         f"其余 {unseen_max:g} 分来自标记为 after_published 的检查（随机输入）；这些检查及你的总分将在成绩"
+                         f"发布后显示。")))
+    return lines
+
+
 def make_results(checks, outcomes, extra_tests, seed, started):
     check_tests = [make_test(info, outcomes.get(info.number)) for info in checks]
     tests = list(extra_tests) + check_tests
     score = round(sum(t["score"] for t in tests), 4)
     total = round(sum(t["max_score"] for t in tests), 4)
-    by_section = {}
+    by_section, seen = {}, {}
     for info, test in zip(checks, check_tests):
         s = by_section.setdefault(info.section, [0.0, 0.0])
         s[0] += test["score"]
         s[1] += info.max_score
-    lines = [str(Msg(f"Score: {score:g} / {total:g}", f"得分：{score:g} / {total:g}"))]
-    for n, (got, mx) in sorted(by_section.items()):
-        lines.append(str(Msg(f"  Section {n}: {got:g} / {mx:g}", f"  第 {n} 节：{got:g} / {mx:g}")))
-    lines.append(str(Msg("Checks marked after_published use randomized inputs; they are shown once grades are published.",
-                       "after_published 的检查使用随机输入，成绩发布后可见。")))
+        if info.visibility == "visible":
+            v = seen.setdefault(info.section, [0.0, 0.0])
+            v[0] += test["score"]
+            v[1] += info.max_score
+    lines = visible_summary(score, total, seen, total - sum(mx for _, mx in seen.values()))
     return {"score": score, "execution_time": round(time.monotonic() - started, 2), "output": "\n".join(lines),
             "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
             "extra_data": {"seed": seed, "lang": get_lang(), "max_score": total,

@@ -61,3 +61,25 @@ def test_dumps_refuses_nan_and_caps_the_file():
     assert len(text.encode()) <= 2 ** 20 and json.loads(text)["tests"][0]["output"].startswith("xxx")
     with pytest.raises(ValueError):
         dumps({"score": float("nan"), "tests": []})
+
+
+def test_the_visible_output_counts_only_visible_checks():
+    """Before publication a student sees the top-level output and the visible checks: totals that counted the
+    after_published checks would reveal how those went (issue 16, item 6)."""
+    from grader.catalog import Outcome, catalog
+    from grader.results import make_results
+    checks = catalog()
+    hidden = [c for c in checks if c.visibility != "visible"]
+    assert hidden, "the catalog has after_published checks"
+    outcomes = {c.number: Outcome(c, c.visibility == "visible", "") for c in checks}  # visible pass, hidden fail
+    results = make_results(checks, outcomes, [], seed=1, started=0.0)
+    visible_max = sum(c.max_score for c in checks if c.visibility == "visible")
+    assert results["output"].splitlines()[0] == f"Visible checks: {visible_max:g} / {visible_max:g}"
+    assert f"{100 - visible_max:g} points come from checks marked after_published" in results["output"]
+    assert results["score"] == visible_max and results["extra_data"]["max_score"] == 100
+    for n in {c.section for c in checks}:
+        seen = sum(c.max_score for c in checks if c.section == n and c.visibility == "visible")
+        assert f"Section {n}: {seen:g} / {seen:g}" in results["output"]
+    # The positive control: all checks passing changes nothing a student sees before publication.
+    passing = {c.number: Outcome(c, True, "") for c in checks}
+    assert make_results(checks, passing, [], seed=1, started=0.0)["output"] == results["output"]
