@@ -46,4 +46,6 @@ chmod -R go-rwx "$HERE"
 # Build matplotlib's font list once, now, rather than in the first graded run (grader.sandbox.matplotlib_cache).
 PYTHONPATH="$HERE" "$VENV/bin/python" -c "from grader.sandbox import matplotlib_cache; print('setup.sh: font cache', matplotlib_cache())"
 
-"$SYSTEM_PYTHON" "$HERE/verify_image.py" full "$VENV" "$SANDBOX_USER" "$HERE"
+# The memory cap of every graded child (run_autograder's HW8_MEMORY_GIB, the same default): the image must import
+# torch under it. A CUDA build of torch maps about 3.2 GB at import and cannot; the CPU build fits.
+"$SYSTEM_PYTHON" "$HERE/verify_image.py" full "$VENV" "$SANDBOX_USER" "$HERE" "${HW8_MEMORY_GIB:-0.8}"

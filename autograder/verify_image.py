@@ -1,23 +1,29 @@
 """setup.sh's proof of its own result: run as root at image-build time; exits 1 with the cause.
 
     python verify_image.py interpreter VENV USER     the sandbox user can start the venv's python
-    python verify_image.py full VENV USER SOURCE     ... and import numpy and torch, and cannot read SOURCE
+    python verify_image.py full VENV USER SOURCE [CAP_GIB]
+        ... and import numpy and torch under the memory cap the zip grades with (RLIMIT_AS, CAP_GIB, default 0.8,
+        as run_autograder's HW8_MEMORY_GIB), and cannot read SOURCE
 
 An image that is broken for every submission must fail to build, not grade everyone 0. Standard
 library only: it runs before anything else is installed.
 """
 import os
 import pwd
+import resource
 import stat
 import subprocess
 import sys
 
 
-def as_user(user, argv):
-    """Run argv as user (no groups, no environment but PATH); (returncode, output)."""
+def as_user(user, argv, memory_bytes=None):
+    """Run argv as user (no groups, no environment but PATH), under an address-space cap if given;
+    (returncode, output)."""
     pw = pwd.getpwnam(user)
 
     def drop():
+        if memory_bytes:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         os.setgroups([])
         os.setgid(pw.pw_gid)
         os.setuid(pw.pw_uid)
@@ -75,23 +81,36 @@ def check_interpreter(venv, user):
     fail(f"{user} cannot execute {python} (interpreter {real}): exit status {code}: {out[-1500:]}")
 
 
-def check_full(venv, user, source):
+IMPORT = ("import numpy, torch; torch.ones(2) @ torch.ones(2); "
+          "peak = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmPeak:')][0]; "
+          "print(numpy.__version__, torch.__version__, peak)")
+
+
+def check_full(venv, user, source, cap_gib=0.8):
     version = check_interpreter(venv, user)
     python = os.path.join(venv, "bin", "python")
-    code, out = as_user(user, [python, "-I", "-c",
-                               "import numpy, torch; torch.ones(2) @ torch.ones(2); "
-                               "print(numpy.__version__, torch.__version__)"])
+    code, out = as_user(user, [python, "-I", "-c", IMPORT])
     if code != 0:
         where, mode = blocking_directory(user, python)
         hint = f" ({where}, mode {mode}, is closed to {user})" if where else ""
         fail(f"{user} runs {python} but cannot import numpy and torch{hint}: {out[-1500:]}")
-    numpy_version, torch_version = out.split()[-2:]
+    numpy_version, torch_version, need_kb = out.split()[-3:]
+    cap = int(cap_gib * 2 ** 30)
+    # The child of every grade runs under this cap: an import that needs more fails every submission.
+    code, capped = as_user(user, [python, "-I", "-c", IMPORT], memory_bytes=cap)
+    if code != 0:
+        fail(f"under the grading memory cap of {cap >> 20} MiB (HW8_MEMORY_GIB={cap_gib:g}), {user} cannot import "
+             f"torch {torch_version}: the import alone needs {int(need_kb) >> 10} MiB of address space (VmPeak, "
+             f"measured without the cap). Install torch's CPU build (setup.sh's HW8_TORCH_INDEX), or raise the cap "
+             f"in both setup.sh and run_autograder (HW8_MEMORY_GIB) along with Gradescope's memory setting. "
+             f"Output under the cap: {capped[-500:]}")
     for probe in (source, os.path.join(source, "reference", "s1_srn.py"), os.path.join(source, "setup.sh")):
         if os.path.exists(probe) and (user_can(user, probe, "r") or
                                       (os.path.isdir(probe) and user_can(user, probe, "x"))):
             fail(f"{user} can read {probe}: the reference and the hidden checks must be private to root.")
     print(f"setup.sh: image verified: {user} runs Python {version} with numpy {numpy_version} and torch "
-          f"{torch_version}; {source} is closed to {user}.")
+          f"{torch_version} (import needs {int(need_kb) >> 10} MiB of the {cap >> 20} MiB cap); "
+          f"{source} is closed to {user}.")
 
 
 if __name__ == "__main__":
@@ -99,6 +118,6 @@ if __name__ == "__main__":
     if stage == "interpreter":
         print(f"setup.sh: {sys.argv[3]} runs Python {check_interpreter(sys.argv[2], sys.argv[3])}")
     elif stage == "full":
-        check_full(sys.argv[2], sys.argv[3], sys.argv[4])
+        check_full(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]) if len(sys.argv) > 5 else 0.8)
     else:
         fail(f"unknown stage {stage!r}")

@@ -53,10 +53,13 @@ def unpack_zip(tmp_path_factory):
     return root
 
 
-def run_setup(root, venv, python=None):
+def run_setup(root, venv, python=None, memory_gib=None):
     """setup.sh as Gradescope runs it, but with pip's own index (the CPU index is out of reach here)."""
     env = dict(os.environ, HW8_VENV=str(venv), HW8_TORCH_INDEX="", HW8_SANDBOX_USER=USER,
                PATH="/usr/bin:/bin:/usr/sbin:/sbin")
+    env.pop("HW8_MEMORY_GIB", None)
+    if memory_gib:
+        env["HW8_MEMORY_GIB"] = str(memory_gib)
     if python:
         env["HW8_SYSTEM_PYTHON"] = str(python)
     return subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True)
@@ -189,7 +192,7 @@ def autograder_on(request, tmp_path_factory):
     if request.param != "3.10" and not venv.exists() and shutil.disk_usage("/opt").free < 15 * 2 ** 30:
         pytest.skip(f"Python {request.param}: less than 15 GiB free under /opt for a 4.9 GB venv")
     root = unpack_zip(tmp_path_factory)
-    setup = run_setup(root, venv, python)
+    setup = run_setup(root, venv, python, memory_gib=CUDA_BUILD_MEMORY_GIB)
     assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
     assert f"runs Python {request.param}." in setup.stdout, setup.stdout[-2000:]
     assert "image verified" in setup.stdout and "closed to hw8student" in setup.stdout, setup.stdout[-2000:]
@@ -289,3 +292,68 @@ def test_concurrent_user_runs_cannot_touch_each_other(autograder, tmp_path):
         assert results["extra_data"]["sections"]["1"] == 10, out
         assert "other runs' files read: 0" in out["2.1"], out["2.1"]
         assert "ended the Python process" not in out["0.1"] and "did not finish" not in out["0.1"], out["0.1"]
+
+
+def test_setup_refuses_an_image_whose_torch_cannot_start_under_the_cap(autograder_on):
+    """The CUDA build maps about 3.2 GB at import: under Gradescope's 0.8 GiB cap every child would die before its
+    first cell, so the image must not verify. The positive control is the fixture's own setup: the same image
+    verified under CUDA_BUILD_MEMORY_GIB."""
+    root, venv = autograder_on
+    check = subprocess.run([SYSTEM_PYTHON, str(root / "source" / "verify_image.py"), "full", str(venv), USER,
+                            str(root / "source"), "0.8"], capture_output=True, text=True)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "under the grading memory cap of 819 MiB" in check.stderr and "the import alone needs" in check.stderr
+    need = int(re.search(r"needs (\d+) MiB", check.stderr).group(1))
+    assert need > 819, check.stderr
+
+
+# ---- issue 16's attacks (tests/integrity/), as Gradescope runs them: root grading, the sandbox user's child ----
+def _integrity_case(autograder, name, tmp_path):
+    import random
+    import socket
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_integrity import attack_source, expectation
+    from test_hostile import BASE
+    secret = autograder / "source" / "reference" / "s1_srn.py"
+    token = random.SystemRandom().randrange(10 ** 8, 10 ** 9)
+    tcp, udp = socket.socket(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for s in (tcp, udp):
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(0.1)
+    tcp.listen(5)
+    plant = tmp_path / "open" / "planted.py"
+    plant.parent.mkdir()
+    os.chmod(plant.parent, 0o777)  # world-writable: only the confinement stands between the child and it
+    fill = {"TARGET": str(secret), "SIZE": secret.stat().st_size, "HANG": 40, "TOKEN": token,
+            "TCP_PORT": tcp.getsockname()[1], "UDP_PORT": udp.getsockname()[1], "PLANT": str(plant)}
+    try:
+        results = run_autograder(autograder, {"hw8.py": BASE + "\n\n" + attack_source(name, **fill)})
+        heard = []
+        for s, how in ((tcp, lambda: tcp.accept()[0].close()), (udp, lambda: udp.recvfrom(16))):
+            try:
+                how()
+                heard.append(s.type)
+            except OSError:
+                pass
+    finally:
+        tcp.close()
+        udp.close()
+    return results, expectation(name), heard, plant, token, secret
+
+
+@pytest.mark.parametrize("name", ["answer_is_a_link", "answer_is_a_fifo", "answer_is_dev_zero", "resends_probe_start",
+                                  "reaches_out", "leaves_files"])
+def test_integrity_attacks_as_gradescope_runs_them(autograder, name, tmp_path):
+    results, (expect, message), heard, plant, token, secret = _integrity_case(autograder, name, tmp_path)
+    scores = {t["number"].split(".")[0]: 0 for t in results["tests"]}
+    for t in results["tests"]:
+        scores[t["number"].split(".")[0]] = scores.get(t["number"].split(".")[0], 0) + t["score"]
+    assert {k: round(scores[k], 4) for k in expect} == expect, results["output"]
+    text = json.dumps(results)
+    assert message in text
+    layers = results["extra_data"]["confinement"]
+    assert all(layers[k]["applied"] for k in ("rlimits", "uid", "no_new_privs", "landlock", "seccomp")), layers
+    assert secret.read_text()[:60] not in text
+    assert heard == [] and not plant.exists()
+    leftovers = [f"{d}/hw8-leak-{token}" for d in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")]
+    assert [p for p in leftovers if os.path.lexists(p)] == []
