@@ -1,22 +1,49 @@
 # Every target installs the pinned grading environment first: requirements/lock-py3.X.txt for this
 # Python (requirements.txt's direct pins where there is no lock), CPU torch 2.13.0.
-PYTHON ?= python3
+#
+# Where that environment lives (README, "Where the environment lives"):
+# - an active venv (VIRTUAL_ENV) or conda environment (CONDA_PREFIX): that one;
+# - otherwise .venv/ here, made by $(BASE_PYTHON) (default python3): a system Python that refuses pip
+#   installs (PEP 668, externally managed) is never installed into;
+# - `make ... PYTHON=/path/to/python`: that interpreter's own environment, as it is.
+BASE_PYTHON ?= python3
+VENV ?= .venv
+ifeq ($(origin PYTHON),command line)
+  ENV_DIR := $(shell $(PYTHON) -c 'import sys; print(sys.prefix)')
+else ifneq ($(VIRTUAL_ENV),)
+  ENV_DIR := $(VIRTUAL_ENV)
+  PYTHON := $(VIRTUAL_ENV)/bin/python
+else ifneq ($(CONDA_PREFIX),)
+  ENV_DIR := $(CONDA_PREFIX)
+  PYTHON := $(CONDA_PREFIX)/bin/python
+else
+  ENV_DIR := $(VENV)
+  PYTHON := $(VENV)/bin/python
+  MAKE_VENV := $(PYTHON)
+endif
 PIP = $(PYTHON) -m pip
-STAMP = .make-installed
-PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+STAMP = $(ENV_DIR)/.rnn-hw8-grader-installed
+PYVER := $(shell $(if $(MAKE_VENV),$(if $(wildcard $(MAKE_VENV)),$(MAKE_VENV),$(BASE_PYTHON)),$(PYTHON)) \
+                 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 LOCK := $(firstword $(wildcard requirements/lock-py$(PYVER).txt) requirements.txt)
 SEED ?= 0
+TESTS ?= tests
 
 .PHONY: install test template template-check demo grade-example check-example bench budgets tolerances timings clean
 
 install: $(STAMP)
-$(STAMP): requirements.txt $(LOCK) requirements-test.txt setup.py
+$(STAMP): requirements.txt $(LOCK) requirements-test.txt pyproject.toml setup.py | $(MAKE_VENV)
 	$(PIP) install -q -r $(LOCK) -r requirements-test.txt
 	$(PIP) install -q --no-deps -e .
-	touch $(STAMP)
+	@touch $(STAMP)
+	@echo "make: the grading environment is $(ENV_DIR) (Python $(PYVER)); its command: $(ENV_DIR)/bin/hw8-grade"
 
-test: install
-	$(PYTHON) -m pytest -q -n 2 --dist worksteal tests  # worksteal: an idle worker takes queued tests from the busy one
+$(VENV)/bin/python:
+	$(BASE_PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "make: $(BASE_PYTHON) cannot make a venv;" \
+	    "on Debian or Ubuntu: sudo apt install python3-venv (or run make inside a venv or conda environment)"; exit 1; }
+
+test: install  # TESTS=tests/test_cli.py runs only those
+	$(PYTHON) -m pytest -q -n 2 --dist worksteal $(TESTS)  # worksteal: an idle worker takes queued tests from the busy one
 
 grade-example: install
 	$(PYTHON) -m grader grade examples/reference -o out/example-results.json --seed $(SEED)
@@ -45,15 +72,15 @@ tolerances: install
 timings: install  # the reference's training times behind every probe's time limit (grader/timeouts.py)
 	$(PYTHON) scripts/measure_timings.py
 
-clean:
-	rm -rf out dist build *.egg-info $(STAMP)
+clean:  # leaves the environment; `rm -rf .venv` removes make's own
+	rm -rf out dist build *.egg-info $(STAMP) .make-installed
 
 .PHONY: autograder
-autograder:
+autograder: | $(MAKE_VENV)
 	$(PYTHON) scripts/build_autograder.py
 
 .PHONY: lock
-lock:  # re-pin requirements/lock-py3.{10,11,12}.txt from requirements.txt (needs pyenv's builds)
+lock: install  # re-pin requirements/lock-py3.{10,11,12}.txt from requirements.txt (needs pyenv's builds)
 	$(PYTHON) scripts/lock_requirements.py
 
 .PHONY: student-kit

@@ -1,5 +1,7 @@
 """rnn-hw8-grader: grades Homework 8 (RNN) submissions; see README.md."""
 
+__version__ = "0.1.0"  # the package's version (pyproject.toml reads it) and `hw8-grade --version`
+
 
 def check(section, lang=None):
     """Run one section's visible checks against the calling notebook's live functions (with the reference:

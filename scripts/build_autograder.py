@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INCLUDE = ["grader", "reference", "setup.py", "requirements.txt", "requirements", "README.md"]
+INCLUDE = ["grader", "reference", "pyproject.toml", "setup.py", "requirements.txt", "requirements", "README.md"]
 
 
 def files():

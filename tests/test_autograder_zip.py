@@ -253,44 +253,58 @@ import glob, os, signal, time
 time.sleep(5)  # both runs' children are alive from here on
 seen = []
 mine = os.path.dirname(os.getcwd())  # this run's own work folder
-for path in glob.glob('/tmp/hw8-run-*/job.json') + glob.glob('/tmp/hw8-run-*/inputs.npz'):
-    if not path.startswith(mine):
-        try:
-            open(path, 'rb').read(1)
-            seen.append(path)
-        except OSError:
-            pass
+# Only this test's two runs (their work folders are made in RUNS_DIR), never another grade's /tmp/hw8-run-* folder.
+others = [d for d in glob.glob(os.path.join(RUNS_DIR, 'hw8-run-*')) if d != mine]
+for path in [os.path.join(d, name) for d in others for name in ('job.json', 'inputs.npz')]:
+    try:
+        open(path, 'rb').read(1)
+        seen.append(path)
+    except OSError:
+        pass
 os.kill(-1, signal.SIGKILL)  # every process this uid may signal, except this one
 time.sleep(3)
 
 
 def srn_forward_tanh(inputs, W_xh, W_hh, W_hy, h0=None):
-    raise RuntimeError(f"other runs' files read: {len(seen)}")
+    raise RuntimeError(f"in the test's folder: {os.path.dirname(mine) == RUNS_DIR}; other runs: {len(others)}; "
+                       f"other runs' files read: {len(seen)}")
 """
 
 
 def test_concurrent_user_runs_cannot_touch_each_other(autograder, tmp_path):
     """Two grades at once with --user: each holds its own sandbox uid, so kill(-1) and reading the
-    other's job (which holds its code) fail. With one shared uid, each would kill the other's child."""
+    other's job (which holds its code) fail. With one shared uid, each would kill the other's child.
+    The two runs make their work folders in a folder of this test's own (TMPDIR), and each looks only
+    there: folders left in /tmp by other grades (killed ones keep theirs) are not this test's business."""
     from grader.processes import ensure_sandbox_users
     ensure_sandbox_users(USER, 2)
-    source = (ROOT / "reference" / "s1_srn.py").read_text() + NEIGHBOUR
+    runs = tempfile.mkdtemp(prefix="hw8-concurrent-", dir="/tmp")
+    os.chmod(runs, 0o755)  # as /tmp: the sandbox users list it and enter their own work folder
+    source = (ROOT / "reference" / "s1_srn.py").read_text() + f"\nRUNS_DIR = {runs!r}\n" + NEIGHBOUR
     procs = []
-    for k in range(2):
-        sub = tmp_path / f"s{k}"
-        sub.mkdir()
-        (sub / "hw8.py").write_text(source)
-        procs.append(subprocess.Popen([str(VENV / "bin" / "python"), "-m", "grader", "grade", str(sub), "-o",
-                                       str(tmp_path / f"r{k}.json"), "--seed", "1", "--user", USER],
-                                      cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)),
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
-    for p in procs:
-        assert p.wait(timeout=600) == 0, p.stderr.read()[-2000:]
+    try:
+        for k in range(2):
+            sub = tmp_path / f"s{k}"
+            sub.mkdir()
+            (sub / "hw8.py").write_text(source)
+            procs.append(subprocess.Popen([str(VENV / "bin" / "python"), "-m", "grader", "grade", str(sub), "-o",
+                                           str(tmp_path / f"r{k}.json"), "--seed", "1", "--user", USER],
+                                          cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=runs),
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        for p in procs:
+            assert p.wait(timeout=600) == 0, p.stderr.read()[-2000:]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        shutil.rmtree(runs, ignore_errors=True)
     for k in range(2):
         results = json.loads((tmp_path / f"r{k}.json").read_text())
         out = {t["number"]: t["output"] for t in results["tests"]}
         assert results["extra_data"]["sections"]["1"] == 10, out
-        assert "other runs' files read: 0" in out["2.1"], out["2.1"]
+        # "other runs: 1": the other run was there to be looked at (the check is not vacuous).
+        assert "in the test's folder: True; other runs: 1; other runs' files read: 0" in out["2.1"], out["2.1"]
         assert "ended the Python process" not in out["0.1"] and "did not finish" not in out["0.1"], out["0.1"]
 
 

@@ -1,14 +1,22 @@
-"""The package installed the ordinary way: a wheel, not an editable install, and setup.py's truth."""
+"""The package installed the ordinary way: a wheel, not an editable install, and pyproject.toml's truth."""
 import ast
 import json
 import os
 import re
+import shutil
+import site
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
 from conftest import ROOT
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11
+    import tomli as tomllib
 
 # Top-level imports of grader/ and reference/ -> the distribution that provides them.
 DISTRIBUTION = {"numpy": "numpy", "torch": "torch", "nbformat": "nbformat", "gradescope_utils": "gradescope-utils",
@@ -27,26 +35,41 @@ def _imported_modules():
     return found - set(sys.stdlib_module_names) - {"grader", "reference"}
 
 
-def _setup_kwargs():
-    tree = ast.parse((ROOT / "setup.py").read_text())
-    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "setup")
-    return {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+def _project():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
-def test_setup_declares_every_third_party_import():
-    kwargs = _setup_kwargs()
-    declared = {re.split(r"[<>=;\[ ]", r)[0].lower() for r in kwargs["install_requires"]}
-    declared |= {re.split(r"[<>=;\[ ]", r)[0].lower() for extra in kwargs["extras_require"].values() for r in extra}
+def _name(requirement):
+    return re.split(r"[<>=;\[ ]", requirement)[0].lower()
+
+
+def test_pyproject_declares_every_third_party_import():
+    project = _project()["project"]
+    declared = {_name(r) for r in project["dependencies"]}
+    declared |= {_name(r) for extra in project["optional-dependencies"].values() for r in extra}
     imported = _imported_modules()
     unknown = imported - set(DISTRIBUTION)
-    assert not unknown, f"add these imports to DISTRIBUTION and setup.py: {unknown}"
+    assert not unknown, f"add these imports to DISTRIBUTION and pyproject.toml: {unknown}"
     missing = {DISTRIBUTION[m] for m in imported if re.split(r"[\[]", DISTRIBUTION[m])[0].lower() not in declared}
-    assert not missing, f"imported but not declared in setup.py: {missing}"
+    assert not missing, f"imported but not declared in pyproject.toml: {missing}"
+
+
+def test_setup_py_is_only_a_shim_and_pyproject_has_the_build_system():
+    """The course's instructions name setup.py, so it stays, but every setting is in pyproject.toml (PEP 517/621):
+    two sources of metadata would drift apart."""
+    body = [n for n in ast.parse((ROOT / "setup.py").read_text()).body
+            if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]  # docstrings
+    assert [ast.dump(n) for n in body] == [ast.dump(n) for n in ast.parse("from setuptools import setup\nsetup()").body]
+    config = _project()
+    assert config["build-system"]["build-backend"] == "setuptools.build_meta"
+    assert any(_name(r) == "setuptools" for r in config["build-system"]["requires"])
+    assert config["project"]["name"] == "rnn-hw8-grader"
+    assert config["project"]["scripts"] == {"hw8-grade": "grader.cli:main"}
 
 
 def test_code_parses_on_the_oldest_python_declared():
-    """python_requires says 3.9: nothing may need a newer grammar (`match`, `X | None` evaluated at runtime)."""
-    assert _setup_kwargs()["python_requires"] == ">=3.9"
+    """requires-python says 3.9: nothing may need a newer grammar (`match`, `X | None` evaluated at runtime)."""
+    assert _project()["project"]["requires-python"] == ">=3.9"
     for path in list((ROOT / "grader").rglob("*.py")) + list((ROOT / "reference").glob("*.py")):
         text = path.read_text()
         ast.parse(text, feature_version=(3, 9))
@@ -54,24 +77,71 @@ def test_code_parses_on_the_oldest_python_declared():
             assert "from __future__ import annotations" in text, f"{path} uses `X | None` without postponed annotations"
 
 
-@pytest.mark.skipif(not os.environ.get("VIRTUAL_ENV") and sys.prefix == sys.base_prefix and os.geteuid() != 0
-                    and not os.access(sys.prefix, os.W_OK), reason="needs to create a venv")
-def test_wheel_installed_not_editable_grades_the_example(tmp_path):
-    wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheels),
-                    str(ROOT)], check=True, cwd=tmp_path)
-    wheel = next(wheels.glob("rnn_hw8_grader-*.whl"))
-    # --system-site-packages: numpy and torch (700 MB) come from the test environment rather than a
-    # second copy; the grader itself is installed into the venv from the wheel and wins over any other.
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    """The wheel, built from a copy of what a clone holds (so that no two builds share ROOT/build)."""
+    src = tmp_path_factory.mktemp("src")
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    for name in ("grader", "reference"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    out = tmp_path_factory.mktemp("wheels")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out),
+                    str(src)], check=True, cwd=out)
+    return next(out.glob("rnn_hw8_grader-*.whl"))
+
+
+def test_wheel_holds_every_module_and_the_package_data(wheel):
+    """The data files the grader reads at run time (points, schema, timings, tolerances, budgets, pytest.ini)."""
+    import grader
+    assert wheel.name == f"rnn_hw8_grader-{grader.__version__}-py3-none-any.whl"
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {"grader/checks/pytest.ini", "grader/points.toml", "grader/results.schema.json", "grader/timings.json",
+                "grader/tolerances.json", "grader/TOLERANCES.md", "reference/budgets.json", "reference/BUDGETS.md"}
+    for folder, patterns in (("grader", ("*.py", "*.toml", "*.json", "*.md")), ("grader/checks", ("*.py", "*.ini")),
+                             ("reference", ("*.py", "*.json", "*.md"))):
+        expected |= {f"{folder}/{p.name}" for pattern in patterns for p in (ROOT / folder).glob(pattern)}
+    assert not expected - names, sorted(expected - names)
+    packaged = {n for n in names if ".dist-info/" not in n}
+    assert packaged == expected, sorted(packaged - expected)  # nothing else: no tests, scripts or student kit
+    info = f"rnn_hw8_grader-{grader.__version__}.dist-info"
+    assert "hw8-grade = grader.cli:main" in zipfile.ZipFile(wheel).read(f"{info}/entry_points.txt").decode()
+    metadata = zipfile.ZipFile(wheel).read(f"{info}/METADATA").decode()
+    assert "Requires-Python: >=3.9" in metadata and "Requires-Dist: torch>=1.12" in metadata
+
+
+def _this_environments_site_packages():
+    """Where the environment under test keeps its packages (a venv's own, or the interpreter's)."""
+    paths = list(site.getsitepackages()) + [p for p in sys.path if p.rstrip("/").endswith(("site-packages",
+                                                                                             "dist-packages"))]
+    return list(dict.fromkeys(p for p in paths if os.path.isdir(p)))
+
+
+def test_wheel_installed_not_editable_grades_the_example(wheel, tmp_path):
+    """A venv with the wheel in it, and numpy, torch and the rest (700 MB) from the environment under test
+    (a .pth file names its site-packages), not a second copy. Not --system-site-packages: inside a venv that
+    gives the base interpreter's packages, not the venv's."""
+    import numpy
+    import torch
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True, cwd=tmp_path)
-    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import grader, reference; print(grader.__file__)"],
-                           capture_output=True, text=True, check=True, cwd=tmp_path).stdout.strip()
-    assert where.startswith(str(venv)), where
+    # --without-pip: a venv's own setuptools (ensurepip's) would shadow the environment's; pip comes from the latter.
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    own = subprocess.run([python, "-c", "import site; print(site.getsitepackages()[0])"], capture_output=True,
+                         text=True, check=True).stdout.strip()
+    (venv / own / "zz-hw8-environment-under-test.pth").write_text("\n".join(_this_environments_site_packages()) + "\n")
+    # --no-index: every dependency must come from the environment under test, none from an index.
+    subprocess.run([sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-index", str(wheel)],
+                   check=True, cwd=tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # nothing of the checkout on the venv's path
+    where = subprocess.run([python, "-c", "import grader, numpy, torch; print(grader.__file__); print(numpy.__file__); "
+                                          "print(torch.__file__)"],
+                           capture_output=True, text=True, check=True, cwd=tmp_path, env=env).stdout.split()
+    assert where[0].startswith(str(venv)), where  # the grader from the wheel, not the checkout
+    assert where[1:] == [numpy.__file__, torch.__file__], where  # the packages from the environment under test
     out = tmp_path / "results.json"
     run = subprocess.run([str(venv / "bin" / "hw8-grade"), "grade", str(ROOT / "examples" / "reference"), "-o",
-                          str(out), "--seed", "3"], capture_output=True, text=True, cwd=tmp_path)
+                          str(out), "--seed", "3"], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     results = json.loads(out.read_text())
     assert results["score"] == 100, [t for t in results["tests"] if t["status"] == "failed"]
