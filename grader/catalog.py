@@ -43,12 +43,14 @@ class CheckInfo:
 
 
 class Outcome:
-    """What one check concluded: passed, or the message (a Msg) saying why not."""
+    """What one check concluded: passed, or the message (a Msg) saying why not; `trace`, the traceback when the check
+    itself failed (an internal error: the grader's fault, not the student's), for the course staff only."""
 
-    def __init__(self, info, passed, message):
+    def __init__(self, info, passed, message, trace=None):
         self.info = info
         self.passed = passed
         self.message = message  # Msg or str
+        self.trace = trace
 
 
 def info_of(func):

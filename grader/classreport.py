@@ -23,6 +23,19 @@ def feedback_markdown(entry, results):
     return "\n".join(lines)
 
 
+def internal_errors_of(results):
+    """The checks of one results.json that ended in an internal error of the grader; "0.0" when the whole grading did."""
+    checks = [str(c) for c in results.get("extra_data", {}).get("internal_error_checks") or []]
+    if not checks and any(t.get("number") == "0.0" for t in results.get("tests", [])):  # written before the count was
+        checks = ["0.0"]
+    return checks
+
+
+def label_of(entry):
+    names = ", ".join(s["name"] or s["sid"] for s in entry.submitters)
+    return f"{entry.id} ({names})" if names else entry.id
+
+
 def row_of(entry, results):
     sections = results.get("extra_data", {}).get("sections", {})
     failed_internal = any(t["number"] == "0.0" for t in results["tests"])
@@ -38,7 +51,12 @@ def row_of(entry, results):
             "emails": "; ".join(s["email"] for s in entry.submitters),
             **{f"section_{n}": sections.get(str(n), 0.0) for n in SECTIONS},
             "total": results["score"], "max": results.get("extra_data", {}).get("max_score", 100),
-            "status": status, "error": loading.splitlines()[0][:300] if status != "graded" else ""}
+            "status": status, "error": loading.splitlines()[0][:300] if status != "graded" else _internal_note(results)}
+
+
+def _internal_note(results):
+    checks = internal_errors_of(results)
+    return f"internal error of the grader in check(s) {', '.join(checks)} (see summary.md)" if checks else ""
 
 
 def write_outputs(outdir, entries, all_results):
@@ -59,14 +77,18 @@ def write_outputs(outdir, entries, all_results):
         writer.writerows(rows)
     checks = catalog()
     try:  # the gradebook is written; a failure in the class report must not lose it
-        (outdir / "summary.md").write_text(summary_markdown(list(all_results.values()), checks), encoding="utf-8")
+        graded = [entry for entry in entries if entry.id in all_results]
+        (outdir / "summary.md").write_text(summary_markdown([all_results[e.id] for e in graded], checks,
+                                                            [label_of(e) for e in graded]), encoding="utf-8")
         plot(outdir, list(all_results.values()), checks)
     except Exception as exc:
         print(f"warning: the class summary or plots could not be written: {exc!r}")
     return rows
 
 
-def summary_markdown(results_list, checks):
+def summary_markdown(results_list, checks, labels=None):
+    """The class's summary; labels[i] names the submission of results_list[i] (its id and students)."""
+    labels = labels or [f"submission {i + 1}" for i in range(len(results_list))]
     lines = ["# Homework 8 (RNN): class summary", "", f"{len(results_list)} submissions graded.", "",
              "| section | mean | median | max |", "|---|---|---|---|"]
     points = {c.section: 0.0 for c in checks}
@@ -82,6 +104,17 @@ def summary_markdown(results_list, checks):
     fails = Counter(t["name"] for r in results_list for t in r["tests"] if t["status"] == "failed" and t["max_score"] > 0)
     lines += ["", "## Checks failed most often", "", "| check | submissions failing |", "|---|---|"]
     lines += [f"| {name} | {count} |" for name, count in fails.most_common(15)]
+    # Every submission for which the grader failed, whole or in a check: its score there is the grader's fault.
+    hit = [(label, internal_errors_of(r)) for label, r in zip(labels, results_list) if internal_errors_of(r)]
+    lines += ["", "## Internal errors of the grader", ""]
+    if hit:
+        lines += [f"{len(hit)} submissions hit an internal error of the grader: their scores there are the grader's "
+                  f"fault, not the students'. The tracebacks are in each students/ID/results.json (test 0.3, or 0.0 "
+                  f"when the whole grading failed), hidden from students.", "",
+                  "| submission | checks |", "|---|---|"]
+        lines += ["| " + label.replace("|", "\\|") + f" | {', '.join(found)} |" for label, found in hit]
+    else:
+        lines.append("None: every check of every submission ran to its verdict.")
     return "\n".join(lines) + "\n"
 
 

@@ -83,9 +83,10 @@ class Evidence:
             fail(f"{name} ended the whole Python process ({a.message}). Do not call exit() or os._exit in graded code.",
                  f"{name} 结束了整个 Python 进程（{a.message}）。评分代码中不要调用 exit() 或 os._exit。")
         if a.status == "error":
-            err = a.error or {}
-            msg = err.get("message") or a.message
-            where = ", ".join(err.get("where") or [])
+            err = a.error if isinstance(a.error, dict) else {}  # what the child wrote: plain JSON, of any shape
+            msg = str(err.get("message") or a.message)
+            where = err.get("where") or []
+            where = ", ".join(map(str, where)) if isinstance(where, list) else str(where)
             where_en = f" (at {where})" if where else ""
             where_zh = f"（位置：{where}）" if where else ""
             if err.get("type") == "NotImplementedError":

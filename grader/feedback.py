@@ -85,8 +85,25 @@ def make_output_entry(report):
                           text or str(Msg("(nothing)", "（无）")), visibility="visible")
 
 
+INTERNAL_ERROR = Msg("The grader could not finish this check (an internal error; please tell the course staff).",
+                     "评分器无法完成此项检查（内部错误，请告知助教）。")  # tests/conftest.py looks for both
+
+
 def internal_error(exc):
-    """A check that raised something other than CheckFailed: a bug in the check must not look like the student's fault."""
-    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-1500:] if exc else ""
-    return Msg("The grader could not finish this check (an internal error; please tell the course staff).\n",
-             "评分器无法完成此项检查（内部错误，请告知助教）。\n") + tb
+    """A check that raised something other than CheckFailed: a bug in the check must not look like the student's fault.
+
+    The student reads that, and the exception's type and first line; the traceback (which may quote the grader's and
+    the reference's source) is for the course staff: internal_error_trace, kept hidden in results.json."""
+    first = (str(exc).strip().splitlines() or [""])[0][:200] if exc is not None else ""
+    what = f"\n({type(exc).__name__}{': ' + first if first else ''})" if exc is not None else ""
+    return INTERNAL_ERROR + what
+
+
+def internal_error_trace(exc):
+    """The traceback of a check's own failure, without pytest's and pluggy's frames (the check's are the story)."""
+    if exc is None:
+        return "(no exception)"
+    te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    te.stack = traceback.StackSummary.from_list(
+        [f for f in te.stack if not any(part in f.filename for part in ("/_pytest/", "/pluggy/"))])
+    return "".join(te.format())

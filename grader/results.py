@@ -11,7 +11,8 @@ import pytest
 
 from .catalog import CHECKS_DIR, Outcome, catalog, info_of
 from .evidence import CheckFailed
-from .feedback import OUTPUT_CAP, _cap, internal_error, make_info_test, make_loading_report, make_output_entry
+from .feedback import (OUTPUT_CAP, _cap, internal_error, internal_error_trace, make_info_test, make_loading_report,
+                       make_output_entry)
 from .i18n import Msg, get_lang
 
 FILE_CAP = 2 ** 20  # bytes of results.json
@@ -49,8 +50,10 @@ class CollectPlugin:
                 self.outcomes[info.number] = Outcome(info, True, "")
             else:
                 exc = call.excinfo.value if call.excinfo else None
-                message = exc.feedback if isinstance(exc, CheckFailed) else internal_error(exc)
-                self.outcomes[info.number] = Outcome(info, False, message)
+                if isinstance(exc, CheckFailed):
+                    self.outcomes[info.number] = Outcome(info, False, exc.feedback)
+                else:
+                    self.outcomes[info.number] = Outcome(info, False, internal_error(exc), internal_error_trace(exc))
 
 
 def run_checks(evidence, visible_only=False, sections=None):
@@ -110,9 +113,29 @@ def visible_summary(score, total, seen, unseen_max):
     return lines
 
 
+TRACE_CAP = 3000  # characters of one internal error's traceback: its end, where the error is
+
+
+def make_internal_errors_test(errors):
+    """The checks that ended in an internal error, each with its traceback: hidden, for the course staff."""
+    parts = []
+    for number, trace in errors.items():
+        trace = trace if len(trace) <= TRACE_CAP else "…" + trace[-TRACE_CAP:]
+        parts.append(f"Check {number}:\n{trace}")
+    test = make_info_test("0.3", str(Msg("Internal errors of the grader (for the course staff)", "评分器内部错误（供助教查看）")),
+                          "\n\n".join(parts), visibility="hidden")
+    test["output"] = _cap(test["output"], 4 * TRACE_CAP)
+    test["status"] = "failed"
+    return test
+
+
 def make_results(checks, outcomes, extra_tests, seed, started):
+    """results.json of these checks' outcomes. Checks that ended in an internal error are counted in
+    extra_data.internal_errors and named in extra_data.internal_error_checks; their tracebacks are in test 0.3, hidden."""
     check_tests = [make_test(info, outcomes.get(info.number)) for info in checks]
-    tests = list(extra_tests) + check_tests
+    errors = {info.number: outcomes[info.number].trace for info in checks
+              if outcomes.get(info.number) is not None and outcomes[info.number].trace}
+    tests = list(extra_tests) + check_tests + ([make_internal_errors_test(errors)] if errors else [])
     score = round(sum(t["score"] for t in tests), 4)
     total = round(sum(t["max_score"] for t in tests), 4)
     by_section, seen = {}, {}
@@ -128,7 +151,8 @@ def make_results(checks, outcomes, extra_tests, seed, started):
     return {"score": score, "execution_time": round(time.monotonic() - started, 2), "output": "\n".join(lines),
             "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
             "extra_data": {"seed": seed, "lang": get_lang(), "max_score": total,
-                           "sections": {str(n): round(v[0], 4) for n, v in sorted(by_section.items())}},
+                           "sections": {str(n): round(v[0], 4) for n, v in sorted(by_section.items())},
+                           "internal_errors": len(errors), "internal_error_checks": list(errors)},
             "tests": tests}
 
 
@@ -145,7 +169,9 @@ def make_failure_results(exc_text, seed, started, points=None):
              {"name": "0.0 traceback", "number": "0.0", "score": 0.0, "max_score": 0.0, "status": "failed",
               "visibility": "hidden", "output": _cap(exc_text, 8000)}]
     outcomes = {c.number: Outcome(c, False, Msg("Not graded: the autograder failed.", "未评分：评分程序出错。")) for c in checks}
-    return make_results(checks, outcomes, tests, seed, started)
+    results = make_results(checks, outcomes, tests, seed, started)
+    results["extra_data"].update(internal_errors=1, internal_error_checks=["0.0"])  # its traceback: test "0.0 traceback"
+    return results
 
 
 def dumps(results):

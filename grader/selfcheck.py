@@ -11,7 +11,7 @@ from pathlib import Path
 from . import child
 from .catalog import Outcome, checks_of
 from .evidence import CheckFailed, Evidence
-from .feedback import internal_error
+from .feedback import internal_error, internal_error_trace
 from .homework import SECTIONS
 from .i18n import Msg, set_lang
 from .supervisor import RunReport
@@ -43,7 +43,7 @@ def run_checks(evidence, sections, visible_only=True):
             except CheckFailed as exc:
                 outcomes[info.number] = Outcome(info, False, exc.feedback)
             except Exception as exc:
-                outcomes[info.number] = Outcome(info, False, internal_error(exc))
+                outcomes[info.number] = Outcome(info, False, internal_error(exc), internal_error_trace(exc))
     return outcomes
 
 

@@ -97,6 +97,26 @@ def failed(results):
     return sorted(t["number"] for t in results["tests"] if t["status"] == "failed")
 
 
+def internal_errors(results):
+    """{number: output} of every test whose output is the internal-error message, in either language, and of the
+    internal errors results.json counts (extra_data.internal_errors; missing counts as one: fail closed)."""
+    from grader.feedback import INTERNAL_ERROR
+    hit = {t["number"]: t["output"][:1500] for t in results["tests"]
+           if INTERNAL_ERROR.en in t["output"] or INTERNAL_ERROR.zh in t["output"]}
+    extra = results.get("extra_data", {})
+    if extra.get("internal_errors", 1) != 0:
+        hit.setdefault("extra_data", f"internal_errors={extra.get('internal_errors')!r}, "
+                                     f"checks {extra.get('internal_error_checks')!r}")
+    return hit
+
+
+def assert_no_internal_error(results, what=""):
+    """No check ended in an internal error (issue 20): every grade of the corpus in the suite asserts it, so the
+    whole corpus is covered without one more run of it."""
+    hit = internal_errors(results)
+    assert not hit, f"internal errors of the grader{f' ({what})' if what else ''}: {hit}"
+
+
 def verdicts(outcomes):
     """{number: (passed, English message, Chinese message)}: what the kit and the grader must agree on."""
     out = {}

@@ -47,9 +47,18 @@ def edit(name, *pairs):
 
 
 # ------------------------------------------------------------------------------------- correct
+VARIANTS = ROOT / "tests" / "variants"
+
+
+def homework_section(n):
+    """Section n as the homework's own code, quirks kept, wrapped in the API (tests/variants/s<n>_homework_code.py)."""
+    return (VARIANTS / f"s{n}_homework_code.py").read_text()
+
+
 def homework_code():
-    """Section 4 as the homework's own code wrapped in the API (tests/variants/s4_homework_code.py)."""
-    return module_file(parts(s4_binary_adder=(ROOT / "tests" / "variants" / "s4_homework_code.py").read_text()))
+    """Every section as the homework's own code wrapped in the API with the fewest edits, in one file: the quirks
+    that keep the contract are kept (each variant's header says which, and what was edited)."""
+    return module_file({m: homework_section(SECTION_OF[m]) for m in MODULES})
 
 
 def vectorised():
@@ -242,6 +251,81 @@ CHEATS = {
 }
 
 
+# ---------------------------------------------------------------------------- the homework's lines that break the contract
+# The homework's own code wrapped in the API (homework_code, in CORRECT) scores full marks; it edits a few of the
+# homework's lines. Each entry here puts one group of those lines back, verbatim. They break the contract, so each
+# costs its own check and no other, with a message that says what went wrong, at every seed.
+
+def homework_with(n, *pairs, count=1):
+    """Section n as the homework's code, with its own lines put back (old, new) where the wrapped version edits them."""
+    text = homework_section(n)
+    for old, new in pairs:
+        text = mutate(text, old, new, count)
+    return module_file(parts(**{reference.MODULES[n]: text}))
+
+
+def _scalar_weights(n, act):
+    """Sections 1 and 2 with the scalar weights w1 ... w8, U1 ... U4 read from 2 x 2 matrices."""
+    fn = "srn_forward" if n == 1 else "srn_forward_tanh"
+    inner = (lambda e: f"np.tanh({e})") if act else (lambda e: e)
+    return homework_with(
+        n,
+        (f"def {fn}(inputs, W_xh, W_hh, W_hy, h0=None):\n",
+         f"def {fn}(inputs, W_xh, W_hh, W_hy, h0=None):\n"
+         "    (w1, w3), (w2, w4) = W_xh\n    (U2, U4), (U1, U3) = W_hh\n    (w5, w7), (w6, w8) = W_hy\n"),
+        ("        in_h = [" + inner("np.dot(W_xh[j], input_t) + np.dot(W_hh[j], state_t)") + " for j in range(len(W_hh))]\n"
+         "        state_t = tuple(in_h)\n"
+         "        output_y = [np.dot(W_hy[k], in_h) for k in range(len(W_hy))]\n"
+         "        print('output_y is ', *output_y)\n",
+         "        in_h1 = " + inner("np.dot([w1, w3], input_t) + np.dot([U2, U4], state_t)") + "\n"
+         "        in_h2 = " + inner("np.dot([w2, w4], input_t) + np.dot([U1, U3], state_t)") + "\n"
+         "        state_t = in_h1, in_h2\n"
+         "        output_y1 = np.dot([w5, w7], [in_h1, in_h2])\n"
+         "        output_y2 = np.dot([w6, w8], [in_h1, in_h2])\n"
+         "        print('output_y is ', output_y1, output_y2)\n"
+         "        output_y = [output_y1, output_y2]\n"))
+
+
+def s1_scalar_weights():
+    """w1 ... w8 are 2 x 2 only: any other size raises ValueError (too many / not enough values to unpack)."""
+    return _scalar_weights(1, act=False)
+
+
+def s2_scalar_weights():
+    return _scalar_weights(2, act=True)
+
+
+def s3_two_by_two_linear_weight():
+    """liner.weight.data = torch.Tensor([[1, 1], [1, 1]]) whatever the sizes: right only at the homework's (2, 2, 2)."""
+    return homework_with(3, ("liner.weight.data = torch.ones(output_size, hidden_size)",
+                             "liner.weight.data = torch.Tensor([[1, 1], [1, 1]])"), count=2)
+
+
+def s7_pads_in_place_and_needs_an_e():
+    """make_data pads its argument's words in place; translate's decoded.index('E') raises when there is no 'E'
+    (the random weights' decodings of probes 0 or 3 have none, at every seed tested; an 'E' always ends a trained
+    model's decoding)."""
+    return homework_with(7, ("        seq = list(seq)\n", ""),
+                         ("''.join(decoded[:decoded.index('E')] if 'E' in decoded else decoded)",
+                          "''.join(decoded[:decoded.index('E')])"))
+
+
+# name: (files, its section, the section's score, {failing check: words of its message}). Scores: points.toml's
+# section points times the failing checks' share of the section's weights (grader/checks/test_sN.py).
+HOMEWORK_QUIRKS = {
+    # 1.2, weight 6.5 of 10: 10 - 6.5
+    "s1_scalar_weights": (s1_scalar_weights, 1, 3.5, {"1.2": "srn_forward raised ValueError"}),
+    # 2.2, weight 6.5 of 10: 10 - 6.5
+    "s2_scalar_weights": (s2_scalar_weights, 2, 3.5, {"2.2": "srn_forward_tanh raised ValueError"}),
+    # 3.4, weight 2 of 15: 15 - 2
+    "s3_two_by_two_linear_weight": (s3_two_by_two_linear_weight, 3, 13.0, {"3.4": "linear.weight has shape (2, 2); nn.Linear("}),
+    # 7.5 (weight 4) and 7.6 (weight 1) of 25: 25 - 5
+    "s7_pads_in_place_and_needs_an_e": (s7_pads_in_place_and_needs_an_e, 7, 20.0,
+                                        {"7.5": "translate raised ValueError: 'E' is not in list",
+                                         "7.6": "make_data modified its argument number 1"}),
+}
+
+
 def write(files, folder: Path):
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
@@ -280,4 +364,4 @@ MUTANTS = {
 }
 
 
-__all__ = ["CHEATS", "CORRECT", "MUTANTS", "SECTION_OF", "write", "json"]
+__all__ = ["CHEATS", "CORRECT", "HOMEWORK_QUIRKS", "MUTANTS", "SECTION_OF", "write", "json"]

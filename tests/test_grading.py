@@ -11,8 +11,8 @@ import jsonschema
 from grader.catalog import catalog
 from grader.grade import grade, grade_to_file
 
-from conftest import (SEED, failed, full_marks, mutate, outputs, reference_module_source, section_scores, strip_timing,
-                      write_submission)
+from conftest import (SEED, assert_no_internal_error, failed, full_marks, mutate, outputs, reference_module_source,
+                      section_scores, strip_timing, write_submission)
 
 VISIBLE = {c.number for c in catalog() if c.visibility == "visible"}
 
@@ -22,12 +22,14 @@ def _grade(tmp_path, source, name="hw8.py", **kw):
     out = tmp_path / "results.json"
     results = grade_to_file(path, out, seed=SEED, **kw)
     assert json.loads(out.read_text()) == json.loads(json.dumps(results))
+    assert_no_internal_error(results)
     return results
 
 
 def test_example_notebook_scores_full_marks(tmp_path, schema):
     results = grade_to_file("examples/reference", tmp_path / "results.json", seed=SEED)
     jsonschema.validate(results, schema)
+    assert_no_internal_error(results)
     assert results["score"] == 100 and results["extra_data"]["max_score"] == 100
     assert failed(results) == []
     assert results["extra_data"]["seed"] == SEED
@@ -123,6 +125,7 @@ def test_unloadable_submission_lists_every_check_at_zero(tmp_path, schema):
     path = write_submission(tmp_path / "sub", "{not json", "hw8.ipynb")
     results = grade_to_file(path, tmp_path / "results.json", seed=SEED)
     jsonschema.validate(results, schema)
+    assert_no_internal_error(results)
     assert results["score"] == 0 and results["extra_data"]["max_score"] == 100
     assert len([t for t in results["tests"] if not t["number"].startswith("0.")]) == len(catalog())
     assert "not valid notebook JSON" in outputs(results)["0.1"]
@@ -138,6 +141,7 @@ def test_a_raising_predict_or_translate_cannot_pass_the_visible_checks(tmp_path)
                     "    raise NotImplementedError\n")
     path = write_submission(tmp_path / "sub", source)
     results, _ = grade(path, seed=0, visible_only=True, sections=(5, 7))
+    assert_no_internal_error(results)
     out = outputs(results)
     assert {t["number"] for t in results["tests"] if not t["number"].startswith("0.")} == {"5.1", "5.2", "7.1", "7.2"}
     assert results["score"] < results["extra_data"]["max_score"]

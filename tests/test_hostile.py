@@ -14,7 +14,7 @@ import pytest
 from grader.grade import grade_to_file
 from grader.supervisor import Limits
 
-from conftest import ROOT, orphans, own_sleeps, section_scores, sleepers
+from conftest import ROOT, assert_no_internal_error, orphans, own_sleeps, section_scores, sleepers
 
 HOSTILE = ROOT / "tests" / "hostile"
 BASE = "\n\n".join((ROOT / "reference" / f"{m}.py").read_text() for m in ("s1_srn", "s2_srn_tanh", "s3_torch_rnn"))
@@ -44,6 +44,7 @@ def grade_case(tmp_path, files, schema, durations=()):
     assert len(text.encode()) <= 2 ** 20
     results = json.loads(text)
     jsonschema.validate(results, schema)
+    assert_no_internal_error(results)
     time.sleep(0.3)
     assert sleepers(durations) == [], "processes were left behind"
     assert orphans() == [], "sandbox processes outlived their run"

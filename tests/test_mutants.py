@@ -13,7 +13,8 @@ import pytest
 
 from grader.catalog import catalog
 
-from conftest import SEED, failed, full_marks, mutate, outputs, reference_module_source, verdicts, write_submission
+from conftest import (SEED, assert_no_internal_error, failed, full_marks, mutate, outputs, reference_module_source, verdicts,
+                      write_submission)
 from corpus import MUTANTS
 from multiseed import SeedRuns, section_scores
 
@@ -30,6 +31,7 @@ def test_a_single_bug_costs_its_own_section_at_every_seed_and_the_kit_says_so(mu
     # At the grading seed: its own section only, caught as labelled.
     results = runs.results(SEED)
     jsonschema.validate(results, schema)
+    assert_no_internal_error(results, f"{mutant} at seed {SEED}")
     scores, full = section_scores(results), full_marks()
     assert scores[section] < full[section], f"{mutant} was not caught: {outputs(results, str(section))}"
     assert {n: s for n, s in scores.items() if n != section} == {n: p for n, p in full.items() if n != section}, \
@@ -44,7 +46,11 @@ def test_a_single_bug_costs_its_own_section_at_every_seed_and_the_kit_says_so(mu
         assert not [n for n in failing if n in VISIBLE], {n: outputs(results)[n] for n in failing}
 
     # At 20 more seeds: the same section score.
-    at_seeds = {seed: section_scores(runs.results(seed))[section] for seed in SEEDS}
+    at_seeds = {}
+    for seed in SEEDS:
+        r = runs.results(seed)
+        assert_no_internal_error(r, f"{mutant} at seed {seed}")
+        at_seeds[seed] = section_scores(r)[section]
     assert set(at_seeds.values()) == {scores[section]}, at_seeds
 
     # The student kit, on the same file: the grader's visible verdicts, messages and numbers, at seed 0.

@@ -37,17 +37,69 @@ def expect_state(evidence, cls, value, name):
     checked = {}
     for key, shape in want.items():
         got = state[key]
-        if not isinstance(got, TensorValue) or tuple(got.array.shape) != tuple(shape):
+        if not isinstance(got, TensorValue) or not same_behaviour(key, got.array.shape, shape):
             found = tuple(got.array.shape) if isinstance(got, TensorValue) else describe(got)
             fail(f"{name}'s parameter {key} should have shape {tuple(shape)}, but has {found}.",
                  f"{name} 的参数 {key} 形状应为 {tuple(shape)}，实际为 {found}。")
         _finite(got.array, f"{name}.{key}")
-        checked[key] = np.asarray(got.array, dtype=np.float32)
+        # a bias that broadcasts (shape (1,) for (4,)) adds the same numbers: the model it belongs to is this one
+        checked[key] = np.broadcast_to(np.asarray(got.array, dtype=np.float32), shape).copy()
     return checked
 
 
+def same_behaviour(key, shape, want):
+    """A parameter of this shape makes its module compute what one of shape `want` would: the same shape, or a bias
+    that broadcasts to it (the homework's `liner.bias.data = torch.Tensor([0.0])` gives nn.Linear a bias of shape
+    (1,): torch adds it to every output). A weight of another shape cannot multiply the module's inputs."""
+    shape, want = tuple(shape), tuple(want)
+    if shape == want:
+        return True
+    if not key.rsplit(".", 1)[-1].startswith("bias"):
+        return False
+    try:
+        return np.broadcast_shapes(shape, want) == want
+    except ValueError:
+        return False
+
+
+def torch_shapes(kind, config):
+    """The parameters of a plain torch.nn.<kind> (RNNCell, RNN or Linear) of this config, name -> shape, as torch
+    makes them (torch.nn.RNNCell.__init__, RNNBase.__init__, Linear.__init__); and how that module is written."""
+    if kind == "Linear":
+        i, o = config.get("in_features"), config.get("out_features")
+        return {"weight": (o, i), "bias": (o,)}, f"nn.Linear({i}, {o})"
+    i, h = config.get("input_size"), config.get("hidden_size")
+    if kind == "RNNCell":
+        return ({"weight_ih": (h, i), "weight_hh": (h, h), "bias_ih": (h,), "bias_hh": (h,)},
+                f"nn.RNNCell({i}, {h})")
+    layers = config.get("num_layers", 1)
+    shapes = {}
+    for k in range(layers):
+        shapes.update({f"weight_ih_l{k}": (h, i if k == 0 else h), f"weight_hh_l{k}": (h, h),
+                       f"bias_ih_l{k}": (h,), f"bias_hh_l{k}": (h,)})
+    return shapes, f"nn.RNN({i}, {h}, num_layers={layers})"
+
+
+def expect_torch_shapes(value, kind, name):
+    """A returned torch module's parameters (after expect_module) have the shapes its torch class gives them at its
+    config, or shapes that behave the same (same_behaviour); else the message names the parameter and both shapes."""
+    want, written = torch_shapes(kind, value.config)
+    for key, shape in want.items():
+        got = value.state.get(key)
+        if got is None and kind == "Linear" and key == "bias":
+            continue  # nn.Linear(..., bias=False): it adds nothing, as a zero bias
+        if not isinstance(got, TensorValue):
+            fail(f"{name} has no parameter {key}; {written} has one of shape {shape}.",
+                 f"{name} 没有参数 {key}；{written} 有形状为 {shape} 的该参数。")
+        if not same_behaviour(key, got.array.shape, shape):
+            fail(f"{name}.{key} has shape {tuple(got.array.shape)}; {written} has {shape}.",
+                 f"{name}.{key} 的形状为 {tuple(got.array.shape)}；{written} 的为 {shape}。")
+
+
 def torch_module(kind, value):
-    """A plain torch.nn.<kind> (RNNCell, RNN or Linear) of a returned module's configuration and state."""
+    """A plain torch.nn.<kind> (RNNCell, RNN or Linear) of a returned module's configuration and state, each parameter
+    with the student's own shape (as `.data =` gives it; expect_torch_shapes has checked that it behaves the same).
+    Entries of the student's own beyond torch's (a buffer, a subclass's extra) are not the torch module's."""
     import torch
     cfg = value.config
     if kind == "Linear":
@@ -59,7 +111,8 @@ def torch_module(kind, value):
         module = torch.nn.RNN(cfg["input_size"], cfg["hidden_size"], num_layers=cfg.get("num_layers", 1),
                               bias=cfg.get("bias", True), nonlinearity=cfg.get("nonlinearity", "tanh"),
                               bidirectional=cfg.get("bidirectional", False))
-    module.load_state_dict({k: torch.from_numpy(np.asarray(v.array, np.float32).copy()) for k, v in value.state.items()})
+    for key, param in module.named_parameters():
+        param.data = torch.from_numpy(np.asarray(value.state[key].array, np.float32).copy())
     return module
 
 

@@ -1,7 +1,7 @@
 """Sections 1 and 2 share their checks: the NumPy SRN without and with tanh."""
 import numpy as np
 
-from .common import all_pass, expect_array, expect_close, expect_unmodified, require_follows_inputs, unpack
+from .common import all_pass, expect_all_unmodified, expect_array, expect_close, require_follows_inputs, unpack
 
 HW_STATES = np.array([[2., 2.], [6., 6.], [16., 16.]])  # printed as state_t in section 1
 HW_OUTPUTS = {1: np.array([[4., 4.], [12., 12.], [32., 32.]]),  # printed output_y in section 1
@@ -39,8 +39,7 @@ def check_homework(evidence, section, fn):
 
 def check_unmodified(evidence, section, fn):
     pids = [f"s{section}.hw"] + evidence.ids(f"s{section}.rand")
-    for pid in pids:
-        expect_unmodified(evidence, pid)
+    expect_all_unmodified(evidence, pids)
     require_follows_inputs(evidence, evidence.ids(f"s{section}.rand"), fn)  # a constant modifies nothing: no credit
 
 

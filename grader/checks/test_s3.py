@@ -2,8 +2,8 @@
 import numpy as np
 from .marks import number, tags, visibility, weight
 
-from .common import all_pass, expect_close, expect_tensor, expect_unmodified, fail, require_follows_inputs, unpack
-from .models import expect_module
+from .common import all_pass, expect_all_unmodified, expect_close, expect_tensor, fail, require_follows_inputs, unpack
+from .models import expect_module, expect_torch_shapes
 
 HW_OUTPUTS = np.array([1.9281, 1.9985, 2.0000])  # printed with 4 decimals: compared to within 5e-5
 HW_HIDDEN = np.array([0.9640, 0.9992])  # the printed hidden before steps 2 and 3
@@ -22,6 +22,8 @@ def check_build(evidence, pid):
         config.update(num_layers=p.kwargs.get("num_layers", 1), batch_first=False, bidirectional=False)
     expect_module(net, kind, kind.lower(), config)
     expect_module(linear, "Linear", "linear", {"in_features": sizes["hidden_size"], "out_features": sizes["output_size"]})
+    expect_torch_shapes(net, kind, kind.lower())
+    expect_torch_shapes(linear, "Linear", "linear")
     for owner, module in ((kind.lower(), net), ("linear", linear)):
         for key, tensor in module.state.items():
             if not hasattr(tensor, "array"):
@@ -140,8 +142,7 @@ def test_rnn_random(evidence):
 def test_arguments_unmodified(evidence):
     """run_rnncell and run_rnn leave inputs and h0 unchanged
     run_rnncell 与 run_rnn 不修改输入和 h0"""
-    for pid in evidence.ids("s3.cell.") + evidence.ids("s3.rnn."):
-        expect_unmodified(evidence, pid)
+    expect_all_unmodified(evidence, evidence.ids("s3.cell.") + evidence.ids("s3.rnn."))
     # a constant modifies nothing: no credit
     require_follows_inputs(evidence, evidence.ids("s3.cell.rand"), "run_rnncell")
     require_follows_inputs(evidence, evidence.ids("s3.rnn.rand"), "run_rnn")

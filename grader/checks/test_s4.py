@@ -3,7 +3,7 @@ import numpy as np
 from .marks import number, tags, visibility, weight
 
 from ..evidence import CheckFailed
-from .common import (all_pass, describe, expect_array, expect_close, expect_unmodified, fail,
+from .common import (all_pass, describe, expect_all_unmodified, expect_array, expect_close, fail,
                      require_follows_inputs, require_real_training, unpack)
 
 KEYS = ("W_xh", "W_hh", "W_hy")
@@ -199,7 +199,7 @@ def test_add_binary(evidence):
 def test_arguments_unmodified(evidence):
     """binary_adder_forward and binary_adder_gradients leave the weights unchanged
     binary_adder_forward 与 binary_adder_gradients 不修改权重"""
-    for pid in ["s4.grad.hw", "s4.forward.hw"] + evidence.ids("s4.grad.rand") + evidence.ids("s4.forward.rand"):
-        expect_unmodified(evidence, pid)
+    expect_all_unmodified(evidence, ["s4.grad.hw", "s4.forward.hw"] + evidence.ids("s4.grad.rand")
+                          + evidence.ids("s4.forward.rand"))
     # a constant modifies nothing
     require_follows_inputs(evidence, evidence.ids("s4.grad.rand"), "binary_adder_gradients")

@@ -1,8 +1,12 @@
-# Section 4 as the homework's own code, wrapped in the API: global np.random seeding, deepcopy,
-# atleast_2d, per-bit Python lists, the update accumulated with the homework's sign (y - c).
+# Section 4 as the homework's own code, wrapped in the API: np.random.seed(0) at the top, the globals binary_dim,
+# alpha, hidden_dim (as defaults), global np.random seeding, deepcopy, atleast_2d, per-bit Python lists, the update
+# accumulated with the homework's sign (y - c), and the progress printed every 1000 iterations.
+# The homework's int2binary is a dict of 256 entries; the API's is a function of (n, width).
 import copy
 
 import numpy as np
+
+np.random.seed(0)
 
 
 def sigmoid(x):
@@ -14,7 +18,16 @@ def sigmoid_output_to_derivative(output):
     return output * (1 - output)
 
 
-def int2binary(n, width=8):
+#训练数据的产生
+binary_dim = 8  # 定义二进制位的长度
+largest_number = pow(2, binary_dim)  # 定义数据的最大值
+alpha = 0.1  # 设置更新速度(学习率)
+input_dim = 2  # 输入维度大小
+hidden_dim = 16  # 隐藏层维度大小
+output_dim = 1  # 输出维度大小
+
+
+def int2binary(n, width=binary_dim):
     return np.unpackbits(np.array([[n]], dtype=np.uint64).view(np.uint8)[:, ::-1], axis=1)[0][-width:]
 
 
@@ -25,7 +38,7 @@ def binary2int(bits):
     return out
 
 
-def binary_adder_forward(weights, a, b, width=8):
+def binary_adder_forward(weights, a, b, width=binary_dim):
     synapse_0, synapse_1, synapse_h = weights["W_xh"], weights["W_hy"], weights["W_hh"]
     hidden_dim = synapse_h.shape[0]
     a_bits, b_bits = int2binary(a, width), int2binary(b, width)
@@ -40,7 +53,7 @@ def binary_adder_forward(weights, a, b, width=8):
     return np.array(layer_1_values), np.array(outputs)
 
 
-def binary_adder_gradients(weights, a, b, width=8):
+def binary_adder_gradients(weights, a, b, width=binary_dim):
     synapse_0, synapse_1, synapse_h = weights["W_xh"], weights["W_hy"], weights["W_hh"]
     hidden_dim = synapse_h.shape[0]
     a_bits, b_bits, c = int2binary(a, width), int2binary(b, width), int2binary(a + b, width)
@@ -69,7 +82,7 @@ def binary_adder_gradients(weights, a, b, width=8):
     return {"W_xh": -synapse_0_update, "W_hh": -synapse_h_update, "W_hy": -synapse_1_update}
 
 
-def train_binary_adder(iterations=10000, hidden_dim=16, alpha=0.1, seed=0, width=8):
+def train_binary_adder(iterations=10000, hidden_dim=hidden_dim, alpha=alpha, seed=0, width=binary_dim):
     np.random.seed(seed)
     largest_number = pow(2, width)
     synapse_0 = 2 * np.random.random((2, hidden_dim)) - 1
@@ -83,10 +96,26 @@ def train_binary_adder(iterations=10000, hidden_dim=16, alpha=0.1, seed=0, width
         synapse_0 -= alpha * grads["W_xh"]
         synapse_1 -= alpha * grads["W_hy"]
         synapse_h -= alpha * grads["W_hh"]
+        # 打印训练过程
+        if (j % 1000 == 0):
+            c = int2binary(a_int + b_int, width)
+            _, outputs = binary_adder_forward(weights, a_int, b_int, width)
+            overallError = np.abs(c[::-1] - outputs).sum()
+            d = np.zeros_like(c)
+            for position in range(width):
+                d[width - position - 1] = np.round(outputs[position])
+            print("Error:" + str(overallError))
+            print("Pred:" + str(d))
+            print("True:" + str(c))
+            out = 0
+            for index, x in enumerate(reversed(d)):
+                out += x * pow(2, index)
+            print(str(a_int) + " + " + str(b_int) + " = " + str(out))
+            print("------------")
     return weights
 
 
-def add_binary(weights, a, b, width=8):
+def add_binary(weights, a, b, width=binary_dim):
     _, outputs = binary_adder_forward(weights, a, b, width)
     d = np.zeros(width, dtype=np.uint8)
     for position in range(width):
