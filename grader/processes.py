@@ -217,28 +217,27 @@ def shared_entries(roots=SHARED_ROOTS):
     return found
 
 
-def remove_new_entries(before, uid, roots=None):
-    """Delete the entries owned by uid that appeared in the shared folders since `before` (shared_entries()),
-    except the graders' own run folders. For a run as the grader's own uid, where a sandbox uid's files
-    cannot be told apart; returns the names removed."""
-    removed = []
-    for root in roots or before:
-        if before.get(root) is None:
+def new_entries(before, uid):
+    """The entries owned by uid that appeared in the shared folders since `before` (shared_entries()), except the
+    graders' own run folders. Not removed: as the grader's own uid, the TA's other programs make entries there
+    too, and nothing tells theirs from the run's (tests/test_integrity.py found a parallel test's folder so)."""
+    found = []
+    for root, names in before.items():
+        if names is None:
             continue
         try:
             entries = list(os.scandir(root))
         except OSError:
             continue
         for entry in entries:
-            if entry.name in before[root] or entry.name.startswith(OWN_PREFIXES):
+            if entry.name in names or entry.name.startswith(OWN_PREFIXES):
                 continue
             try:
                 if entry.stat(follow_symlinks=False).st_uid == uid:
-                    _remove_entry(entry)
-                    removed.append(entry.path)
+                    found.append(entry.path)
             except OSError:
                 continue
-    return removed
+    return found
 
 
 # System V IPC: /proc/sysvipc/{shm,sem,msg} list every object with its id and owner; IPC_RMID removes one.

@@ -339,7 +339,9 @@ def _integrity_case(autograder, name, tmp_path):
     plant.parent.mkdir()
     os.chmod(plant.parent, 0o777)  # world-writable: only the confinement stands between the child and it
     fill = {"TARGET": str(secret), "SIZE": secret.stat().st_size, "HANG": 40, "TOKEN": token,
-            "TCP_PORT": tcp.getsockname()[1], "UDP_PORT": udp.getsockname()[1], "PLANT": str(plant)}
+            "TCP_PORT": tcp.getsockname()[1], "UDP_PORT": udp.getsockname()[1],
+            "PLANTS": [str(plant), str(autograder / "source" / "grader" / "checks" / "test_s9_planted.py"),
+                       str(autograder / "results" / "results.json")]}
     try:
         results = run_autograder(autograder, {"hw8.py": BASE + "\n\n" + attack_source(name, **fill)})
         heard = []
@@ -369,5 +371,7 @@ def test_integrity_attacks_as_gradescope_runs_them(autograder, name, tmp_path):
     assert all(layers[k]["applied"] for k in ("rlimits", "uid", "no_new_privs", "landlock", "seccomp")), layers
     assert secret.read_text()[:60] not in text
     assert heard == [] and not plant.exists()
+    assert not (autograder / "source" / "grader" / "checks" / "test_s9_planted.py").exists()
+    assert "planted" not in (autograder / "results" / "results.json").read_text()
     leftovers = [f"{d}/hw8-leak-{token}" for d in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")]
     assert [p for p in leftovers if os.path.lexists(p)] == []

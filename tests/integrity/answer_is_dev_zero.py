@@ -5,8 +5,7 @@
 
 
 def srn_forward_tanh(inputs, W_xh, W_hh, W_hy, h0=None):
-    workdir, ids = _probes_of("srn_forward_tanh")
-    for pid in ids:
-        _forge_answer(workdir, pid, 2 ** 40, lambda path: _os.symlink("/dev/zero", path))
-        _send({"event": "probe_done", "probe": pid})
+    workdir, pid = _current_probe("srn_forward_tanh")
+    _forge_answer(workdir, pid, 2 ** 40, lambda path: _os.symlink("/dev/zero", path))
+    _send_done_and_wait(pid)
     return None
