@@ -203,8 +203,12 @@ class Confinement:
                 note("uid", False, str(exc))
                 _report(status_fd, lines)
                 raise  # never run a submission as root by accident
+        elif "uid" not in self.layers:
+            note("uid", False, "switched off")
+        elif os.geteuid() == 0:
+            note("uid", False, "the grader is root and no --user was given: the submission runs as root")
         else:
-            note("uid", False, "not root, or no --user" if "uid" in self.layers else "switched off")
+            note("uid", False, "the grader is not root: the submission runs as the grader's own user")
         try:
             if _libc().prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
                 raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))

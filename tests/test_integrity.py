@@ -324,3 +324,21 @@ def test_a_run_folder_is_private_to_its_run(tmp_path):
     finally:
         sandbox._cleanup()
     assert not sandbox.workdir.exists()
+
+
+def test_a_layer_that_cannot_apply_says_why(tmp_path, monkeypatch):
+    """An old kernel (no Landlock) and a machine without libseccomp: the grade goes on, each layer says why it is
+    missing, and with no confining layer at all the loading report says the run was not confined."""
+    monkeypatch.setattr(confine, "landlock_abi", lambda: (0, "the kernel has no Landlock (older than 5.13, or built "
+                                                            "without it)"))
+    monkeypatch.setattr(confine.Confinement, "_build_filter", lambda self: setattr(
+        self, "_seccomp_why", "libseccomp is unavailable: stand-in") or None)
+    results, _ = grade_attack(tmp_path, "reaches_out", sections=(1,), TCP_PORT=9, UDP_PORT=9, PLANTS=[])
+    layers = results["extra_data"]["confinement"]
+    assert layers["landlock"] == {"applied": False, "detail": "the kernel has no Landlock (older than 5.13, or built "
+                                                              "without it)"}
+    assert layers["seccomp"] == {"applied": False, "detail": "libseccomp is unavailable: stand-in"}
+    assert layers["rlimits"]["applied"] and section_scores(results)[1] == 10
+    if os.geteuid() == 0:
+        assert "runs as root" in layers["uid"]["detail"]
+    assert "not confined" in results["tests"][0]["output"]
