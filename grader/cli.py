@@ -12,6 +12,7 @@ import sys
 
 from . import __version__
 from .homework import SECTIONS
+from .i18n import Msg
 from .supervisor import Limits
 
 USER_HELP = ("run the submission's code as this existing unprivileged user, so that it cannot read the reference "
@@ -109,7 +110,9 @@ def main(argv=None):
         results = grade_to_file(args.submission, args.output, seed=args.seed, lang=args.lang, limits=_limits(args))
         print(results["output"])
         # For whoever ran the grader (not in the students' output): the whole grade, hidden checks included.
-        print(f"Total, after_published checks included: {results['score']:g} / {results['extra_data']['max_score']:g}")
+        score, total = results["score"], results["extra_data"]["max_score"]
+        print(str(Msg(f"Total, after_published checks included: {score:g} / {total:g}",
+                      f"得分（含 after_published 检查）：{score:g} / {total:g}")))
         return 0
     if args.verb == "check":
         from .check_cli import main as check_main
