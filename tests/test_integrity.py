@@ -143,6 +143,7 @@ def test_resent_probe_start_events_do_not_extend_a_limit(tmp_path, schema):
     results, evidence = grade_attack(tmp_path, "resends_probe_start", sections=(1,), HANG=20)
     jsonschema.validate(results, schema)
     assert section_scores(results)[1] == 0
+    assert expectation("resends_probe_start")[1] in _text(results)
     statuses = {a.status for pid, a in evidence.report.answers.items() if pid.startswith("s1")}
     assert "timeout" in statuses and "ok" not in statuses, statuses
 

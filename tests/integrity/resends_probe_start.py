@@ -1,4 +1,4 @@
-# expect: {"1": 0, "2": 10, "3": 15} message: "did not finish within"
+# expect: {"1": 0, "2": 10, "3": 15} message: "did not finish in time"
 # srn_forward is correct but takes HANG seconds, far past its limit; a thread keeps resending its
 # "probe started" event, which used to restart the grader's clock for the call.
 import threading as _threading
