@@ -368,7 +368,7 @@ def _integrity_case(autograder, name, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["answer_is_a_link", "answer_is_a_fifo", "answer_is_dev_zero", "resends_probe_start",
-                                  "reaches_out", "leaves_files"])
+                                  "reaches_out", "leaves_files", "signals_the_grader"])
 def test_integrity_attacks_as_gradescope_runs_them(autograder, name, tmp_path):
     results, (expect, message), heard, plant, token, secret = _integrity_case(autograder, name, tmp_path)
     scores = {t["number"].split(".")[0]: 0 for t in results["tests"]}

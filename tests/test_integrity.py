@@ -206,9 +206,16 @@ def _heard(tcp, udp):
     return got
 
 
+NO_SECCOMP = ("rlimits", "uid", "no_new_privs", "landlock")
+NO_LANDLOCK = ("rlimits", "uid", "no_new_privs", "seccomp")
+
+
 @needs_landlock
-@pytest.mark.parametrize("layers", [None, UNCONFINED], ids=["confined", "positive-control"])
+@pytest.mark.parametrize("layers", [None, UNCONFINED, NO_SECCOMP, NO_LANDLOCK],
+                         ids=["confined", "positive-control", "without-seccomp", "without-landlock"])
 def test_no_network_and_no_writes_outside_the_run(layers, tmp_path):
+    """Each layer's own share: Landlock (ABI 4+) refuses TCP and writes, seccomp refuses every INET socket (UDP
+    included); with both off, all three get through."""
     tcp, udp = _listeners()
     plant = tmp_path / "checks" / "test_planted.py"  # stands for the grader's checks, a classmate's results
     plant.parent.mkdir()
@@ -231,9 +238,26 @@ def test_no_network_and_no_writes_outside_the_run(layers, tmp_path):
         assert heard == [] and not plant.exists() and not planted
         assert {k: v["applied"] for k, v in results["extra_data"]["confinement"].items()} == {
             "rlimits": True, "uid": False, "no_new_privs": True, "landlock": True, "seccomp": True}
-    else:
+    elif layers == UNCONFINED:
         assert heard == ["tcp", "udp"] and plant.exists()
         assert "not confined" in results["tests"][0]["output"]
+    elif layers == NO_SECCOMP:
+        assert heard == ["udp"] and not plant.exists()
+    else:
+        assert heard == [] and plant.exists()
+
+
+@pytest.mark.parametrize("layers", [None, NO_LANDLOCK], ids=["confined", "positive-control"])
+def test_the_child_cannot_signal_the_grader(layers, tmp_path):
+    """Landlock's signal scope (ABI 6): in default mode the child shares the grader's uid, and could stop it."""
+    if ABI < 6:
+        pytest.skip(f"Landlock ABI {ABI} has no signal scope (6 and newer)")
+    results, _ = grade_attack(tmp_path, "signals_the_grader", layers=layers, sections=(1,))
+    loading = results["tests"][0]["output"]
+    if layers is None:
+        assert "signal to the grader: refused" in loading, loading
+    else:
+        assert "signal to the grader: allowed" in loading, loading
 
 
 @needs_landlock
