@@ -271,7 +271,7 @@ def describe_namespace(ns, names):
         v = ns[name]
         kind = "class" if isinstance(v, type) else "function" if callable(v) else "value"
         try:
-            sig = str(inspect.signature(v)) if kind != "value" else None
+            sig = str(inspect.signature(v))[:2000] if kind != "value" else None  # a default's repr may be huge
         except (TypeError, ValueError):
             sig = None
         out[name] = {"kind": kind, "signature": sig}

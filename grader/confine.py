@@ -23,6 +23,8 @@ syscalls are made here directly (about 60 lines, each checked against the kernel
 is a BPF program, which libseccomp (on every Debian and Ubuntu image; systemd depends on it) compiles for
 the running architecture; pyseccomp is its ctypes binding, API-compatible with libseccomp's own.
 
+One file on purpose (about 380 lines): a reviewer reads every layer, and the order they go on in, in one sitting.
+
 Each layer records whether it applied, and why not (`Confinement.layers`): the child writes one line per
 layer to a pipe that closes when it execs, before any student code exists. Nothing here runs on Windows
 or macOS (grader.sandbox is Linux-only; the student kit has its own portable runner).
@@ -54,15 +56,42 @@ READ = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
 
 # Folders every Python needs to start and import numpy and torch: its libraries, its configuration
 # (/etc/ld.so.cache, /etc/localtime ...), CPU facts (/sys/devices/system/cpu).
-SYSTEM_READ = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/sys", "/proc/cpuinfo",
-               "/proc/meminfo", "/proc/stat", "/proc/sys/kernel", "/proc/sys/vm/overcommit_memory")
+SYSTEM_READ = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/sys", "/proc/cpuinfo",
+               "/proc/meminfo", "/proc/stat", "/proc/sys/kernel", "/proc/sys/vm/overcommit_memory",
+               # Of /etc only what a Python, numpy, torch and matplotlib read: never /etc/shadow or ssh's keys
+               "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/timezone",
+               "/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/hosts", "/etc/host.conf", "/etc/gai.conf",
+               "/etc/protocols", "/etc/services", "/etc/mime.types", "/etc/ssl", "/etc/ca-certificates",
+               "/etc/fonts", "/etc/os-release", "/etc/debian_version", "/etc/lsb-release", "/etc/matplotlibrc",
+               "/etc/python3", "/etc/xdg/matplotlib")
 DEVICES_RW = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 SECCOMP_DENIED = ("ptrace", "process_vm_readv", "process_vm_writev", "io_uring_setup", "io_uring_enter",
                   "io_uring_register", "shmget", "semget", "msgget", "mq_open", "bpf", "perf_event_open",
                   "userfaultfd", "keyctl", "add_key", "request_key", "mount", "umount2", "pivot_root", "unshare",
                   "setns", "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
                   "open_by_handle_at", "name_to_handle_at", "fanotify_init", "acct", "swapon", "swapoff",
-                  "reboot", "syslog", "quotactl")
+                  "reboot", "syslog", "quotactl",
+                  # the new mount API, and what only a machine's owner does
+                  "open_tree", "fsopen", "fsmount", "fsconfig", "fspick", "move_mount", "mount_setattr", "chroot",
+                  "sethostname", "setdomainname", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
+                  "iopl", "ioperm",
+                  # Landlock does not cover a file's mode, owner, extended attributes or times: none changes, even
+                  # in the run folder (a setuid bit or a file capability on a file of the TA's or root's)
+                  "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat", "setxattr",
+                  "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr", "setxattrat",
+                  "removexattrat", "utime", "utimes", "utimensat", "futimesat",
+                  # other processes of the same uid, by pid or by file descriptor
+                  "pidfd_open", "pidfd_getfd", "pidfd_send_signal", "process_madvise", "kcmp",
+                  # a Unix socket may talk only to what it was made with (socketpair): ABI 7's Landlock does not
+                  # cover connecting to a socket file (the Docker socket, D-Bus)
+                  "connect", "sendmsg", "sendmmsg")
+# Calls that name another process by pid in their first argument (setpriority and ioprio_set: their second):
+# only the child's own (0) is allowed, so it cannot lower the grader's or a classmate's limits or priority.
+SECCOMP_SELF_ONLY = {"prlimit64": 0, "sched_setaffinity": 0, "sched_setscheduler": 0, "sched_setparam": 0,
+                     "sched_setattr": 0, "migrate_pages": 0, "move_pages": 0, "setpriority": 1, "ioprio_set": 1}
+_CLONE_NEW = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)  # NS CGROUP UTS IPC
+# USER PID NET: namespaces by clone's flags (unshare and setns are refused above)
+_S_IFMT, _S_IFCHR, _S_IFBLK = 0o170000, 0o020000, 0o060000
 _AF_UNIX, _AF_MAX = 1, 64
 
 
@@ -159,11 +188,19 @@ class Confinement:
             for family in range(_AF_MAX):
                 if family != _AF_UNIX:  # an int: compare the low 32 bits, as the kernel reads it
                     f.add_rule(seccomp.ERRNO(errno.EACCES), "socket", seccomp.Arg(0, seccomp.MASKED_EQ, 0xFFFFFFFF, family))
-            for name in SECCOMP_DENIED:
+            deny = seccomp.ERRNO(errno.EPERM)
+            rules = [(deny, name) for name in SECCOMP_DENIED]
+            rules += [(deny, name, seccomp.Arg(arg, seccomp.NE, 0)) for name, arg in SECCOMP_SELF_ONLY.items()]
+            rules += [(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag)) for flag in _CLONE_NEW]
+            rules.append((seccomp.ERRNO(errno.ENOSYS), "clone3"))  # its flags are in memory: glibc falls back to clone
+            rules += [(deny, "sendto", seccomp.Arg(4, seccomp.NE, 0))]  # an address: a socket file of the machine's
+            for name, arg in (("mknod", 1), ("mknodat", 2)):  # FIFOs yes, devices no
+                rules += [(deny, name, seccomp.Arg(arg, seccomp.MASKED_EQ, _S_IFMT, kind)) for kind in (_S_IFCHR, _S_IFBLK)]
+            for action, name, *args in rules:
                 try:
-                    f.add_rule(seccomp.ERRNO(errno.EPERM), name)
+                    f.add_rule(action, name, *args)
                 except (ValueError, OSError, RuntimeError):
-                    pass  # not a syscall on this architecture
+                    pass  # not a syscall on this architecture or this libseccomp
             return f
         except Exception as exc:  # libseccomp missing or too old
             self._seccomp_why = f"libseccomp is unavailable: {exc}"[:200]
@@ -206,7 +243,10 @@ class Confinement:
         elif "uid" not in self.layers:
             note("uid", False, "switched off")
         elif os.geteuid() == 0:
-            note("uid", False, "the grader is root and no --user was given: the submission runs as root")
+            dropped = _drop_capabilities()
+            note("uid", False, "the grader is root and no --user was given: the submission runs as uid 0 "
+                               + ("with every capability dropped" if dropped is True else f"WITH root's capabilities "
+                                                                                        f"({dropped})"))
         else:
             note("uid", False, "the grader is not root: the submission runs as the grader's own user")
         try:
@@ -229,7 +269,8 @@ class Confinement:
         if self._filter is not None:
             try:
                 self._filter.load()
-                note("seccomp", True, "no network sockets, ptrace, io_uring, System V IPC, bpf, mount or namespaces")
+                note("seccomp", True, "no network sockets or Unix connects, ptrace, io_uring, System V IPC, bpf, mount, "
+                                      "namespaces, file modes or owners, or other processes' limits")
             except Exception as exc:
                 note("seccomp", False, f"seccomp_load: {exc}")
         else:
@@ -312,6 +353,38 @@ class Confinement:
                 found[name] = Layer(name, ok == "1", detail)
         self._status = {name: found.get(name, Layer(name, False, "not reported")) for name in LAYERS}
         return self._status
+
+
+_PR_CAPBSET_DROP, _PR_SET_SECUREBITS = 24, 28
+_SECURE_NOROOT_ALL = 0x3F  # NOROOT, NO_SETUID_FIXUP, KEEP_CAPS, each with its lock: exec as uid 0 gains nothing
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _drop_capabilities():
+    """Make uid 0 an ordinary uid for this process and what it execs: securebits locked so that exec grants no
+    capability, the bounding set emptied, then every capability given up. True, or why not."""
+    libc = _libc()
+    try:
+        if libc.prctl(_PR_SET_SECUREBITS, _SECURE_NOROOT_ALL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "PR_SET_SECUREBITS")
+        for cap in range(64):
+            if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+                if ctypes.get_errno() == errno.EINVAL:
+                    break  # past the kernel's last capability
+                raise OSError(ctypes.get_errno(), "PR_CAPBSET_DROP")
+        data = (_CapData * 2)()
+        if libc.capset(ctypes.byref(_CapHeader(0x20080522, 0)), data) != 0:  # _LINUX_CAPABILITY_VERSION_3
+            raise OSError(ctypes.get_errno(), "capset")
+        return True
+    except OSError as exc:
+        return f"{exc.strerror}: {os.strerror(exc.errno)}" if exc.errno else str(exc)
 
 
 def _report(fd, lines):

@@ -1,4 +1,4 @@
-"""OS process control for the sandbox: finding and killing every process a run left, and removing what it left.
+"""OS process control for the sandbox: finding and killing every process a run left, and the sandbox users.
 
 Linux-specific (prctl, /proc through psutil, setuid, flock). grader.sandbox drives it; nothing here knows
 about cells, probes or answers.
@@ -6,7 +6,6 @@ about cells, probes or answers.
 import fcntl
 import os
 import pwd
-import shutil
 import signal
 import stat
 import subprocess
@@ -157,8 +156,41 @@ def kill_adopted(before):
     return len({p.pid for p in victims})
 
 
+def _kill_minus_one_as(uid):
+    """kill(-1, SIGKILL) from a short-lived process running as uid: every process of that uid at once. The kernel
+    walks the process list under a lock that fork() must wait for, so a fork chain cannot outrun it as it
+    outruns a scan of /proc."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(pwd.getpwuid(uid).pw_gid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def reap_zombies(before):
+    """Reap our children that died and are not among `before` (adopted orphans of a fork chain pile up as zombies)."""
+    reaped = 0
+    try:
+        for c in psutil.Process().children():
+            try:
+                if (c.pid, c.create_time()) not in before and c.status() == psutil.STATUS_ZOMBIE:
+                    reaped += os.waitpid(c.pid, os.WNOHANG)[0] == c.pid
+            except (psutil.Error, ChildProcessError):
+                continue
+    except psutil.Error:
+        pass
+    return reaped
+
+
 def kill_uid(uid):
     """Kill every process running as uid (the sandbox user's, while this run holds that user)."""
+    if os.geteuid() == 0 and uid != 0:
+        _kill_minus_one_as(uid)
     killed = set()
     for _ in range(10):
         found = []
@@ -173,151 +205,6 @@ def kill_uid(uid):
         killed |= _kill_all(found)
         time.sleep(0.05)
     return len(killed)
-
-
-SHARED_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue")
-OWN_PREFIXES = ("hw8-run-", "hw8-batch-")  # the graders' own folders: a stale one is remove_stale_runs' to judge
-
-
-def _remove_entry(entry):
-    """Remove one directory entry without following it (rmtree walks by file descriptor on Linux)."""
-    if entry.is_dir(follow_symlinks=False):
-        shutil.rmtree(entry.path, ignore_errors=True)
-    else:
-        os.unlink(entry.path)
-
-
-def remove_files_of(uid, roots=SHARED_ROOTS):
-    """Delete what uid left in the shared temporary folders, so no run reads another's files.
-
-    Only the folders' own entries are looked at: whatever uid made below them sits in an entry it owns
-    (these folders are sticky, and it may create nothing inside other users' entries but world-writable ones).
-    """
-    for root in roots:
-        try:
-            entries = list(os.scandir(root))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if entry.stat(follow_symlinks=False).st_uid == uid:
-                    _remove_entry(entry)
-            except OSError:
-                continue
-
-
-def shared_entries(roots=SHARED_ROOTS):
-    """The names in each shared folder now (what a run without a uid of its own must leave as it found)."""
-    found = {}
-    for root in roots:
-        try:
-            found[root] = {e.name for e in os.scandir(root)}
-        except OSError:
-            found[root] = None
-    return found
-
-
-def new_entries(before, uid):
-    """The entries owned by uid that appeared in the shared folders since `before` (shared_entries()), except the
-    graders' own run folders. Not removed: as the grader's own uid, the TA's other programs make entries there
-    too, and nothing tells theirs from the run's (tests/test_integrity.py found a parallel test's folder so)."""
-    found = []
-    for root, names in before.items():
-        if names is None:
-            continue
-        try:
-            entries = list(os.scandir(root))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name in names or entry.name.startswith(OWN_PREFIXES):
-                continue
-            try:
-                if entry.stat(follow_symlinks=False).st_uid == uid:
-                    found.append(entry.path)
-            except OSError:
-                continue
-    return found
-
-
-# System V IPC: /proc/sysvipc/{shm,sem,msg} list every object with its id and owner; IPC_RMID removes one.
-_IPC_RMID = 0
-
-
-def ipc_objects(uid):
-    """{(kind, id)} of the System V IPC objects owned by uid."""
-    found = set()
-    for kind in ("shm", "sem", "msg"):
-        try:
-            with open(f"/proc/sysvipc/{kind}", encoding="ascii") as f:
-                header = f.readline().split()
-                rows = [line.split() for line in f]
-        except OSError:
-            continue
-        try:
-            id_col, uid_col = header.index({"shm": "shmid", "sem": "semid", "msg": "msqid"}[kind]), header.index("uid")
-        except ValueError:
-            continue
-        for row in rows:
-            try:
-                if int(row[uid_col]) == uid:
-                    found.add((kind, int(row[id_col])))
-            except (IndexError, ValueError):
-                continue
-    return found
-
-
-def remove_ipc(objects):
-    """Remove System V IPC objects; returns how many went."""
-    import ctypes
-    libc = ctypes.CDLL(None, use_errno=True)
-    removed = 0
-    for kind, ident in objects:
-        if kind == "shm":
-            rc = libc.shmctl(ident, _IPC_RMID, None)
-        elif kind == "sem":
-            rc = libc.semctl(ident, 0, _IPC_RMID)
-        else:
-            rc = libc.msgctl(ident, _IPC_RMID, None)
-        removed += rc == 0
-    return removed
-
-
-def lock_run_folder(path):
-    """Hold an exclusive lock on a run folder for as long as the returned fd is open (the grader's lifetime)."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
-
-
-def remove_stale_runs(parent, min_age=30.0):
-    """Delete the run folders in parent that a killed grader left: ours, older than min_age seconds, and
-    unlocked (a live grader holds its folder's lock). They hold a student's code. Returns the paths removed."""
-    removed = []
-    try:
-        entries = [e for e in os.scandir(parent) if e.name.startswith("hw8-run-")]
-    except OSError:
-        return removed
-    for entry in entries:
-        try:
-            st = entry.stat(follow_symlinks=False)
-            if not entry.is_dir(follow_symlinks=False) or st.st_uid != os.geteuid() \
-                    or time.time() - st.st_ctime < min_age:
-                continue
-            fd = os.open(entry.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue  # a live grader's
-        try:
-            shutil.rmtree(entry.path, ignore_errors=True)
-            removed.append(entry.path)
-        finally:
-            os.close(fd)
-    return removed
 
 
 def lock_dir():

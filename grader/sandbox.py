@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from .confine import Confinement, summary
-from .processes import (set_subreaper, acquire_user, children_now, ipc_objects, kill_adopted, kill_tree, kill_uid,
-                        lock_run_folder, new_entries, remove_files_of, remove_ipc, remove_stale_runs,
+from .leftovers import (ipc_objects, lock_run_folder, new_entries, remove_files_of, remove_ipc, remove_stale_runs,
                         shared_entries)
+from .processes import set_subreaper, acquire_user, children_now, kill_adopted, kill_tree, kill_uid, reap_zombies
 from .supervisor import Supervisor
 from .wire import probe_spec, read_answer
 
@@ -150,6 +150,8 @@ class Sandbox(Supervisor):
             if left:
                 print("hw8-grade: unconfined run: these appeared in shared folders during it, maybe the "
                       "submission's (not removed): " + ", ".join(left[:100]), file=sys.stderr)
+        self.report.stray_processes_killed += kill_adopted(self._children_before)
+        reap_zombies(self._children_before)
         if self._user_lock is not None:
             self._user_lock.close()  # frees this sandbox user for the next run
         if self._own_workdir:

@@ -39,6 +39,10 @@ def write_new(path, data):
     os.replace(tmp, path)
 
 
+# The longest event the child sends is a cell's error (a 2,000-character message and 4,000 of traceback): 64 KiB.
+MAX_EVENT_BYTES = 64 * 2 ** 10
+
+
 class SandboxError(RuntimeError):
     """The child could not start at all: the grader's fault, never the submission's."""
 
@@ -192,7 +196,7 @@ class Supervisor:
         while b"\n" in buf and result is None:
             line, buf = buf.split(b"\n", 1)
             phase, result = self._on_event(line, phase)
-        if len(buf) > 2 ** 20:  # a megabyte without a newline is junk written to the channel, not an event
+        if len(buf) > MAX_EVENT_BYTES:  # that much without a newline is junk written to the channel, not an event
             buf = b""
         return buf, phase, result
 
@@ -209,11 +213,13 @@ class Supervisor:
         given is accepted, and each step's clock starts when the previous step was accepted (the grader's own
         clock), so a repeated, forged or late event never extends a limit. An answer is read the moment its
         probe_done is accepted: one written after its probe's time is up is never read."""
+        if len(line) > MAX_EVENT_BYTES:
+            return phase, None  # no event of the child's is this long: junk
         try:
             ev = json.loads(line)
             kind = ev["event"]
-        except (ValueError, KeyError, TypeError):
-            return phase, None  # not ours: ignore
+        except Exception:  # ValueError, or RecursionError on "[[[[...": not ours, ignore
+            return phase, None
         if not isinstance(ev, dict):
             return phase, None
         now = time.monotonic()

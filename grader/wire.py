@@ -16,7 +16,11 @@ import numpy as np
 
 from .child import ANSWER_KINDS, TORCH_MODULES
 
-MAX_ANSWER_BYTES = 64 * 2 ** 20
+MAX_ANSWER_BYTES = 64 * 2 ** 20  # an answer's arrays (.bin): read as raw numbers, never parsed
+# An answer's JSON is parsed into Python objects, about 25 times its size in memory (a 64 MiB one took the grader
+# from 227 to 1635 MiB): 4 MiB. The reference's largest JSON answer is 5.3 KB (s5.train, measured on the example);
+# a list at the child's own cap (MAX_ITEMS, 10,000 floats) encodes to about 0.4 MB.
+MAX_ANSWER_JSON_BYTES = 4 * 2 ** 20
 
 
 @dataclass
@@ -232,7 +236,7 @@ def read_answer(out, probe_id, owner=None):
     """One probe's answer: probe_id.json and probe_id.bin in `out` (a path or a directory fd), as read_child_file
     reads them."""
     try:
-        data = json.loads(read_child_file(out, f"{probe_id}.json", MAX_ANSWER_BYTES, owner).decode("utf-8"))
+        data = json.loads(read_child_file(out, f"{probe_id}.json", MAX_ANSWER_JSON_BYTES, owner).decode("utf-8"))
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
         layout = (data.get("arrays") or {}) if "error" not in data else {}
@@ -240,8 +244,8 @@ def read_answer(out, probe_id, owner=None):
         loaded = _read_arrays(raw, layout)
     except Unreadable as exc:
         return Answer("error", message=f"the answer could not be read: {exc}")
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        return Answer("error", message=f"the answer could not be read: {exc}")
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError, MemoryError) as exc:
+        return Answer("error", message=f"the answer could not be read: {type(exc).__name__}: {str(exc)[:200]}")
     if "error" in data:
         error = data["error"] if isinstance(data["error"], dict) else {"message": str(data["error"])}
         return Answer("error", error=error, seconds=_seconds(data),
@@ -250,8 +254,8 @@ def read_answer(out, probe_id, owner=None):
         value = decode(data["result"], loaded)
         args_after = [decode(a, loaded) for a in data.get("args_after", [])]
         kwargs_after = {k: decode(v, loaded) for k, v in data.get("kwargs_after", {}).items()}
-    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
-        return Answer("error", message=f"the answer could not be decoded: {exc}")
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError, MemoryError) as exc:
+        return Answer("error", message=f"the answer could not be decoded: {type(exc).__name__}: {str(exc)[:200]}")
     return Answer("ok", value=value, args_after=args_after, kwargs_after=kwargs_after, seconds=_seconds(data))
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from grader import confine, wire
 from grader.grade import grade
-from grader.processes import ipc_objects, lock_run_folder, new_entries, remove_ipc, remove_stale_runs, shared_entries
+from grader.leftovers import ipc_objects, lock_run_folder, new_entries, remove_ipc, remove_stale_runs, shared_entries
 from grader.supervisor import Limits, Supervisor
 
 from conftest import ROOT, section_scores
@@ -365,5 +365,45 @@ def test_a_layer_that_cannot_apply_says_why(tmp_path, monkeypatch):
     assert layers["seccomp"] == {"applied": False, "detail": "libseccomp is unavailable: stand-in"}
     assert layers["rlimits"]["applied"] and section_scores(results)[1] == 10
     if os.geteuid() == 0:
-        assert "runs as root" in layers["uid"]["detail"]
+        assert "runs as uid 0" in layers["uid"]["detail"]
     assert "not confined" in results["tests"][0]["output"]
+
+
+@needs_landlock
+@pytest.mark.parametrize("layers", [None, NO_SECCOMP, NO_LANDLOCK], ids=["confined", "without-seccomp",
+                                                                          "without-landlock"])
+def test_what_landlock_does_not_cover(layers, tmp_path):
+    """A file's mode, the grader's limits and a Unix socket by its path are seccomp's to refuse; /etc/shadow is
+    Landlock's (as root the child could read it). Each positive control shows its share."""
+    target = tmp_path / "victim"
+    target.write_text("x")
+    os.chmod(target, 0o600)
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(tmp_path / "sock"))
+    listener.listen(1)
+    try:
+        results, _ = grade_attack(tmp_path, "overreaches", layers=layers, sections=(1,), TARGET=str(target),
+                                  SOCKET=str(tmp_path / "sock"))
+    finally:
+        listener.close()
+    loading = results["tests"][0]["output"]
+    got = dict(part.split(" ") for part in re.search(r"overreach: ([^\n]*?)(?:;? it was skipped|$)", loading)
+               .group(1).rstrip(";").split("; "))
+    mode = stat.S_IMODE(os.stat(target).st_mode)
+    shadow = "allowed" if os.geteuid() == 0 and os.path.exists("/etc/shadow") else "refused"
+    if layers is None:
+        assert got == {"chmod": "refused", "prlimit": "refused", "shadow": "refused", "unix": "refused"}, loading
+        assert mode == 0o600
+    elif layers == NO_SECCOMP:
+        assert got == {"chmod": "allowed", "prlimit": "allowed", "shadow": "refused", "unix": "allowed"}, loading
+        assert mode == 0o777
+    else:
+        assert got["shadow"] == shadow and got["chmod"] == "refused", loading
+
+
+def test_a_recursion_bomb_is_junk_not_a_crash(tmp_path, schema):
+    results, evidence = grade_attack(tmp_path, "recursion_bomb", sections=(1, 2))
+    jsonschema.validate(results, schema)
+    expect, message = expectation("recursion_bomb")
+    assert {str(k): v for k, v in section_scores(results).items() if k in (1, 2)} == {"1": 10, "2": 0}
+    assert message in _text(results)

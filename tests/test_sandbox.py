@@ -122,7 +122,7 @@ def test_the_sandbox_users_leftover_files_are_removed(tmp_path):
 
     import pytest
 
-    from grader.processes import remove_files_of
+    from grader.leftovers import remove_files_of
     if os.geteuid() != 0:
         pytest.skip("needs root to give files to another user")
     try:

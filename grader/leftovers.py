@@ -1,0 +1,154 @@
+"""What a run may leave on the machine besides processes, and its removal: files in the shared folders, System V
+IPC objects, and the run folders of graders that were killed (which hold a student's code).
+
+Linux-specific (/proc/sysvipc, flock). Everything here is found without following a link: entries are judged by
+lstat, and removed with rmtree, which walks by file descriptor. grader.sandbox decides what to remove when.
+"""
+import fcntl
+import os
+import shutil
+import time
+
+SHARED_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue")
+OWN_PREFIXES = ("hw8-run-", "hw8-batch-")  # the graders' own folders: a stale one is remove_stale_runs' to judge
+
+
+def _remove_entry(entry):
+    """Remove one directory entry without following it (rmtree walks by file descriptor on Linux)."""
+    if entry.is_dir(follow_symlinks=False):
+        shutil.rmtree(entry.path, ignore_errors=True)
+    else:
+        os.unlink(entry.path)
+
+
+def remove_files_of(uid, roots=SHARED_ROOTS):
+    """Delete what uid left in the shared temporary folders, so no run reads another's files.
+
+    Only the folders' own entries are looked at: whatever uid made below them sits in an entry it owns
+    (these folders are sticky, and it may create nothing inside other users' entries but world-writable ones).
+    """
+    for root in roots:
+        try:
+            entries = list(os.scandir(root))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid == uid:
+                    _remove_entry(entry)
+            except OSError:
+                continue
+
+
+def shared_entries(roots=SHARED_ROOTS):
+    """The names in each shared folder now (what a run without a uid of its own must leave as it found)."""
+    found = {}
+    for root in roots:
+        try:
+            found[root] = {e.name for e in os.scandir(root)}
+        except OSError:
+            found[root] = None
+    return found
+
+
+def new_entries(before, uid):
+    """The entries owned by uid that appeared in the shared folders since `before` (shared_entries()), except the
+    graders' own run folders. Not removed: as the grader's own uid, the TA's other programs make entries there
+    too, and nothing tells theirs from the run's (tests/test_integrity.py found a parallel test's folder so)."""
+    found = []
+    for root, names in before.items():
+        if names is None:
+            continue
+        try:
+            entries = list(os.scandir(root))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name in names or entry.name.startswith(OWN_PREFIXES):
+                continue
+            try:
+                if entry.stat(follow_symlinks=False).st_uid == uid:
+                    found.append(entry.path)
+            except OSError:
+                continue
+    return found
+
+
+# System V IPC: /proc/sysvipc/{shm,sem,msg} list every object with its id and owner; IPC_RMID removes one.
+_IPC_RMID = 0
+
+
+def ipc_objects(uid):
+    """{(kind, id)} of the System V IPC objects owned by uid."""
+    found = set()
+    for kind in ("shm", "sem", "msg"):
+        try:
+            with open(f"/proc/sysvipc/{kind}", encoding="ascii") as f:
+                header = f.readline().split()
+                rows = [line.split() for line in f]
+        except OSError:
+            continue
+        try:
+            id_col, uid_col = header.index({"shm": "shmid", "sem": "semid", "msg": "msqid"}[kind]), header.index("uid")
+        except ValueError:
+            continue
+        for row in rows:
+            try:
+                if int(row[uid_col]) == uid:
+                    found.add((kind, int(row[id_col])))
+            except (IndexError, ValueError):
+                continue
+    return found
+
+
+def remove_ipc(objects):
+    """Remove System V IPC objects; returns how many went."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    removed = 0
+    for kind, ident in objects:
+        if kind == "shm":
+            rc = libc.shmctl(ident, _IPC_RMID, None)
+        elif kind == "sem":
+            rc = libc.semctl(ident, 0, _IPC_RMID)
+        else:
+            rc = libc.msgctl(ident, _IPC_RMID, None)
+        removed += rc == 0
+    return removed
+
+
+def lock_run_folder(path):
+    """Hold an exclusive lock on a run folder for as long as the returned fd is open (the grader's lifetime)."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def remove_stale_runs(parent, min_age=30.0):
+    """Delete the run folders in parent that a killed grader left: ours, older than min_age seconds, and
+    unlocked (a live grader holds its folder's lock). They hold a student's code. Returns the paths removed."""
+    removed = []
+    try:
+        entries = [e for e in os.scandir(parent) if e.name.startswith("hw8-run-")]
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not entry.is_dir(follow_symlinks=False) or st.st_uid != os.geteuid() \
+                    or time.time() - st.st_ctime < min_age:
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue  # a live grader's
+        try:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.path)
+        finally:
+            os.close(fd)
+    return removed
