@@ -16,10 +16,22 @@ import subprocess
 import sys
 
 
+def _hold_user(user):
+    """The sandbox user's lock, as grader.processes.acquire_user takes it: a grade running meanwhile (a test, a
+    second image) kills every process of that user when it starts and ends, this check's included."""
+    import fcntl
+    base = os.environ.get("HW8_LOCK_DIR") or "/run/hw8-grader"
+    os.makedirs(base, mode=0o700, exist_ok=True)
+    f = open(os.path.join(base, f"hw8-sandbox-{user}.lock"), "a")
+    fcntl.flock(f, fcntl.LOCK_EX)
+    return f
+
+
 def as_user(user, argv, memory_bytes=None):
     """Run argv as user (no groups, no environment but PATH), under an address-space cap if given;
     (returncode, output)."""
     pw = pwd.getpwnam(user)
+    lock = _hold_user(user)
 
     def drop():
         if memory_bytes:
@@ -33,6 +45,8 @@ def as_user(user, argv, memory_bytes=None):
                            env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8"})
     except (OSError, subprocess.SubprocessError) as exc:
         return 127, str(exc)
+    finally:
+        lock.close()
     return p.returncode, (p.stdout + p.stderr).strip()
 
 

@@ -8,6 +8,7 @@ import json
 import re
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -348,8 +349,14 @@ def _integrity_case(autograder, name, tmp_path):
     plant = tmp_path / "open" / "planted.py"
     plant.parent.mkdir()
     os.chmod(plant.parent, 0o777)  # world-writable: only the confinement stands between the child and it
+    for folder in (tmp_path, tmp_path.parent, tmp_path.parent.parent):
+        os.chmod(folder, os.stat(folder).st_mode | 0o711)  # the sandbox user may reach what is in it
+    unix = socket.socket(socket.AF_UNIX)
+    unix.bind(str(plant.parent / "sock"))
+    os.chmod(plant.parent / "sock", 0o777)
+    unix.listen(1)
     fill = {"TARGET": str(secret), "SIZE": secret.stat().st_size, "HANG": 40, "TOKEN": token,
-            "TCP_PORT": tcp.getsockname()[1], "UDP_PORT": udp.getsockname()[1],
+            "TCP_PORT": tcp.getsockname()[1], "UDP_PORT": udp.getsockname()[1], "SOCKET": str(plant.parent / "sock"),
             "PLANTS": [str(plant), str(autograder / "source" / "grader" / "checks" / "test_s9_planted.py"),
                        str(autograder / "results" / "results.json")]}
     try:
@@ -364,11 +371,13 @@ def _integrity_case(autograder, name, tmp_path):
     finally:
         tcp.close()
         udp.close()
+        unix.close()
     return results, expectation(name), heard, plant, token, secret
 
 
 @pytest.mark.parametrize("name", ["answer_is_a_link", "answer_is_a_fifo", "answer_is_dev_zero", "resends_probe_start",
-                                  "reaches_out", "leaves_files", "signals_the_grader"])
+                                  "reaches_out", "leaves_files", "signals_the_grader",
+                                  "overreaches", "recursion_bomb"])
 def test_integrity_attacks_as_gradescope_runs_them(autograder, name, tmp_path):
     results, (expect, message), heard, plant, token, secret = _integrity_case(autograder, name, tmp_path)
     scores = {t["number"].split(".")[0]: 0 for t in results["tests"]}
@@ -380,6 +389,7 @@ def test_integrity_attacks_as_gradescope_runs_them(autograder, name, tmp_path):
     layers = results["extra_data"]["confinement"]
     assert all(layers[k]["applied"] for k in ("rlimits", "uid", "no_new_privs", "landlock", "seccomp")), layers
     assert secret.read_text()[:60] not in text
+    assert stat.S_IMODE(secret.stat().st_mode) & 0o077 == 0  # overreaches' chmod of TARGET (the reference) failed
     assert heard == [] and not plant.exists()
     assert not (autograder / "source" / "grader" / "checks" / "test_s9_planted.py").exists()
     assert "planted" not in (autograder / "results" / "results.json").read_text()
