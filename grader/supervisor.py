@@ -99,7 +99,6 @@ class Supervisor:
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="hw8-run-"))
         self.report = RunReport()
         self._out = bytearray()
-        self._done_probes = set()
         self._skip_probes = set()
         self._seen_cell = False
         self._hung = {}  # function name -> "timeout" | "crashed": stubbed in later children
@@ -246,7 +245,6 @@ class Supervisor:
             self._last_probe = self._index[ev["probe"]]
             return ("probe", ev["probe"], began), None
         if kind == "probe_done" and phase[0] == "probe" and ev.get("probe") == phase[1]:
-            self._done_probes.add(phase[1])
             self.report.answers[phase[1]] = self._read_answer(phase[1])
             return ("between", None, now), None
         if kind == "all_done" and waiting and self._seen_namespace:
