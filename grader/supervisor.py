@@ -87,6 +87,10 @@ class RunReport:
 class Supervisor:
     """The platform-neutral half of a run: subclasses provide _prepare, _run_once and _cleanup."""
     _site_packages = []  # folders the child adds to sys.path (the sandbox starts it with -I -S)
+    # The run folder's prefix. The grader's sandbox removes stale "hw8-run-" folders that no live grader
+    # has locked (leftovers.remove_stale_runs); other runners (the student kit's) must use their own prefix,
+    # or a grader started beside them deletes their live folder.
+    workdir_prefix = "hw8-run-"
 
     def __init__(self, cells, probes, api_names, limits=None, workdir=None, labels=None):
         self.cells = list(cells)
@@ -96,7 +100,7 @@ class Supervisor:
         self.api_names = list(api_names)
         self.limits = limits or Limits()
         self._own_workdir = workdir is None
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="hw8-run-"))
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix=self.workdir_prefix))
         self.report = RunReport()
         self._out = bytearray()
         self._skip_probes = set()

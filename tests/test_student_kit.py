@@ -248,3 +248,19 @@ def test_a_child_that_cannot_start_is_reported_not_raised(hw8check, tmp_path, mo
     outcomes, loading, load_error = hw8check.cli.grade_visible(EXAMPLE, (1,))
     assert load_error is not None and "could not be started" in load_error.en and "exited with status 3" in loading
     assert not outcomes["1.1"].passed and "Not graded" in outcomes["1.1"].message.en
+
+
+def test_a_grader_cleaning_stale_runs_leaves_the_kits_live_folder(hw8check, tmp_path, monkeypatch):
+    """CI at ace10ea: a kit run (it holds no lock: the kit runs anywhere) lost its folder to a grader started beside
+    it, because both named their folders hw8-run-*. The kit now has its own prefix."""
+    import tempfile
+    import hw8check.runner
+    from grader.leftovers import remove_stale_runs
+    from grader.supervisor import Limits, Supervisor
+    from grader.wire import Probe
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    kit_run = hw8check.runner.PortableRun(["x = 1"], [Probe("p", 1, "f")], ["f"], Limits())
+    grader_like = Supervisor(["x = 1"], [Probe("p", 1, "f")], ["f"], Limits())  # positive control: the grader's prefix
+    removed = remove_stale_runs(tmp_path, min_age=0)
+    assert kit_run.workdir.exists() and str(kit_run.workdir) not in removed
+    assert removed == [str(grader_like.workdir)]

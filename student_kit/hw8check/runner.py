@@ -68,6 +68,8 @@ def _linux_preexec(memory_bytes):
 
 
 class PortableRun(Supervisor):
+    workdir_prefix = "hw8-check-"  # not the grader's "hw8-run-": a grader cleaning stale runs must not take ours
+
     def __init__(self, *args, linux=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.linux = linux_features() if linux is None else linux
@@ -109,7 +111,10 @@ class PortableRun(Supervisor):
                     time.sleep(0.05)
         finally:
             self._kill(proc)
-            self._keep_output((self.workdir / "output.txt").read_bytes())
+            try:
+                self._keep_output((self.workdir / "output.txt").read_bytes())
+            except OSError:
+                pass  # the child's printed output is only for feedback
         return result or ("done", None)
 
     def _kill(self, proc):
