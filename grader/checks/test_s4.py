@@ -77,7 +77,8 @@ def check_gradients(evidence, pid):
 
 def check_add(evidence, pid):
     p = evidence.probe(pid)
-    _check_int_answer(evidence, pid, f"add_binary(weights, {p.args[1]}, {p.args[2]})", grader_weights=True)
+    width = f", width={p.kwargs['width']}" if "width" in p.kwargs else ""
+    _check_int_answer(evidence, pid, f"add_binary(weights, {p.args[1]}, {p.args[2]}{width})", grader_weights=True)
 
 
 @weight(2)
