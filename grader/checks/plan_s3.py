@@ -26,10 +26,16 @@ def plan(p):
     I, H, O, L = (int(v) for v in p.rng.integers([1, 1, 1, 1], [6, 6, 5, 4]))
     while (I, H, O) == (2, 2, 2):
         I, H, O, L = (int(v) for v in p.rng.integers([1, 1, 1, 1], [6, 6, 5, 4]))
-    # Each size, too, differs from its default (2, and 1 layer), so that a builder ignoring any one argument fails at
-    # every seed, not at the seeds that happened to draw its default (make mutation). Mapped outside the drawn
-    # ranges, so no other probe's draw changes.
-    I, H, O, L = (6 if I == 2 else I), (6 if H == 2 else H), (5 if O == 2 else O), (4 if L == 1 else L)
+    # Each size, too, differs from its default (2, and 1 layer) and from the others, so that a builder ignoring one
+    # argument, or swapping two, fails at every seed, not at the seeds that happened to draw a default or a tie
+    # (make mutation). A clash is mapped to the next unused size from 6 up, so no other probe's draw changes.
+    used, sizes = {2}, []
+    for v in (I, H, O, L if L != 1 else 2):
+        while v in used:
+            v = max(used | {5}) + 1
+        used.add(v)
+        sizes.append(v)
+    I, H, O, L = sizes
     p.add("s3.build_cell.rand", "build_rnncell", [I, H, O])
     p.add("s3.build_rnn.rand", "build_rnn", [I, H, O], {"num_layers": L})
     for k in range(N_RANDOM):
