@@ -99,23 +99,31 @@ def decisive(kind, *args):
         if kind == "predict":
             logits = model(reference.s5_char_lm.encode(args[1]))  # (T, 4)
         else:
-            enc, dec, _ = reference.make_data([[args[1], "?" * 5]])
-            logits = model(enc, torch.zeros(1, 1, model.decoder.hidden_size), dec)[:, 0]  # (6, 29)
+            n_step = args[2] if len(args) > 2 else 5
+            enc, dec, _ = reference.make_data([[args[1], "?" * n_step]], n_step)
+            logits = model(enc, torch.zeros(1, 1, model.decoder.hidden_size), dec)[:, 0]  # (n_step+1, 29)
     top = torch.topk(logits, 2, dim=-1).values
     return bool(torch.min(top[:, 0] - top[:, 1]) > ARGMAX_GAP)
 
 
-def raw_decoding(value, word):
+def raw_decoding(value, word, n_step=5):
     """The reference model's greedy decoding of word, before the cut at 'E' and the removal of '?'."""
     import torch
 
     import reference
     from .expected import materialise
     model = materialise(value)
-    enc, dec, _ = reference.make_data([[word, "?" * 5]])
+    enc, dec, _ = reference.make_data([[word, "?" * n_step]], n_step)
     with torch.no_grad():
-        out = model(enc, torch.zeros(1, 1, model.decoder.hidden_size), dec)  # (6, 1, 29)
+        out = model(enc, torch.zeros(1, 1, model.decoder.hidden_size), dec)  # (n_step+1, 1, 29)
     return "".join(reference.LETTERS[i] for i in out.argmax(dim=2)[:, 0].tolist())
+
+
+def translation(value, word, n_step=5):
+    """The reference's translate of word by the model."""
+    import reference
+    from .expected import materialise
+    return reference.translate(materialise(value), word, n_step)
 
 
 def one_hot_batch(rng, batch, steps):

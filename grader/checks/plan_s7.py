@@ -4,7 +4,7 @@ import numpy as np
 from .. import probe_ids as P
 from ..homework import SEQ_DATA
 from ..probes import (BUDGETS, N_RANDOM, decisive, one_hot_batch, raw_decoding,
-                      random_word, seq2seq_state)
+                      random_word, seq2seq_state, translation)
 from ..wire import ResultOf, StudentModule, Tensor
 
 
@@ -30,10 +30,14 @@ def plan(p):
         # (n_hidden 128) is not the function's to vary, so only the weights and the word are random.
         # Probe 0's raw decoding always holds a '?' before its first 'E', probe 1's an early 'E': the
         # padding and the cut are then tested at every seed, not only when random weights happen to.
+        # Probes 2 and 3 decode at n_step 7 and 6, where the reference's translation differs from its translation
+        # at the default 5: a translate that ignores n_step then fails at every seed (make mutation).
         need = {0: lambda raw: "?" in raw.split("E")[0], 1: lambda raw: "E" in raw[:-1]}.get(k, lambda raw: True)
+        n_step = (5, 5, 7, 6)[k % 4]
         for _ in range(200):
             model = StudentModule("Seq2Seq", {}, seq2seq_state(p.rng, 128))
             word = random_word(p.rng, 1, 5)
-            if decisive("translate", model, word) and need(raw_decoding(model, word)):
+            if decisive("translate", model, word, n_step) and need(raw_decoding(model, word, n_step)) and (
+                    n_step == 5 or translation(model, word, n_step) != translation(model, word)):
                 break
-        p.add(f"s7.translate.rand{k}", "translate", [model, word])
+        p.add(f"s7.translate.rand{k}", "translate", [model, word], {} if n_step == 5 else {"n_step": n_step})
