@@ -65,18 +65,26 @@ def linear_state(rng, inp, out, scale=1.0):
             "bias": (rng.normal(size=(out,)) * scale).astype(np.float32)}
 
 
-def charrnn_state(rng, scale=1.0):
-    """A random state_dict of the reference CharRNN's shape."""
-    state = {"emb.weight": (rng.normal(size=(4, 10)) * scale).astype(np.float32)}
-    state.update({f"rnn.{k}": v for k, v in rnn_state(rng, 10, 8, 2, scale * 1.5).items()})
-    state.update({f"fc.{k}": v for k, v in linear_state(rng, 8, 4, scale * 3).items()})
+def charrnn_state(rng, scale=1.0, num_class=4, embedding_size=10, hidden_size=8, num_layers=2):
+    """A random state_dict of the reference CharRNN's shape (of CharRNN(**sizes) when sizes are given)."""
+    state = {"emb.weight": (rng.normal(size=(num_class, embedding_size)) * scale).astype(np.float32)}
+    state.update({f"rnn.{k}": v for k, v in rnn_state(rng, embedding_size, hidden_size, num_layers, scale * 1.5).items()})
+    state.update({f"fc.{k}": v for k, v in linear_state(rng, hidden_size, num_class, scale * 3).items()})
     return state
 
 
-def seq2seq_state(rng, n_hidden, scale=1.5):
-    state = {f"encoder.{k}": v for k, v in rnn_state(rng, 29, n_hidden, 1, scale).items()}
-    state.update({f"decoder.{k}": v for k, v in rnn_state(rng, 29, n_hidden, 1, scale).items()})
-    state.update({f"fc.{k}": v for k, v in linear_state(rng, n_hidden, 29, scale * 3).items()})
+def distinct_sizes(rng, low, high, defaults):
+    """Sizes drawn in [low, high), each different from its default and from the others (no tie hides a swap)."""
+    while True:
+        sizes = [int(v) for v in rng.integers(low, high)]
+        if len(set(sizes)) == len(sizes) and not any(s == d for s, d in zip(sizes, defaults)):
+            return sizes
+
+
+def seq2seq_state(rng, n_hidden, n_class=29, scale=1.5):
+    state = {f"encoder.{k}": v for k, v in rnn_state(rng, n_class, n_hidden, 1, scale).items()}
+    state.update({f"decoder.{k}": v for k, v in rnn_state(rng, n_class, n_hidden, 1, scale).items()})
+    state.update({f"fc.{k}": v for k, v in linear_state(rng, n_hidden, n_class, scale * 3).items()})
     return state
 
 
@@ -126,9 +134,9 @@ def translation(value, word, n_step=5):
     return reference.translate(materialise(value), word, n_step)
 
 
-def one_hot_batch(rng, batch, steps):
-    idx = rng.integers(0, 29, size=(batch, steps))
-    return np.eye(29, dtype=np.float32)[idx]  # (batch, steps, 29)
+def one_hot_batch(rng, batch, steps, n_class=29):
+    idx = rng.integers(0, n_class, size=(batch, steps))
+    return np.eye(n_class, dtype=np.float32)[idx]  # (batch, steps, n_class)
 
 
 def random_word(rng, lo, hi):
