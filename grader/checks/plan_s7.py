@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import probe_ids as P
 from ..homework import SEQ_DATA
-from ..probes import (BUDGETS, N_RANDOM, decisive, one_hot_batch, raw_decoding,
+from ..probes import (BUDGETS, N_RANDOM, decisive, distinct_sizes, one_hot_batch, raw_decoding,
                       random_word, seq2seq_state, translation)
 from ..wire import ResultOf, StudentModule, Tensor
 
@@ -41,3 +41,11 @@ def plan(p):
                     n_step == 5 or translation(model, word, n_step) != translation(model, word)):
                 break
         p.add(f"s7.translate.rand{k}", "translate", [model, word], {} if n_step == 5 else {"n_step": n_step})
+    # Seq2Seq at another n_class too (every other probe has the homework's 29), run on inputs of that many classes.
+    # Drawn last, so the probes above are the same as before; a model that ignores n_class fails at every seed.
+    n_class, n_hidden = distinct_sizes(p.rng, [3, 8], [29, 48], [29, 128])
+    B = int(p.rng.integers(1, 4))
+    model = StudentModule("Seq2Seq", {"n_class": n_class, "n_hidden": n_hidden}, seq2seq_state(p.rng, n_hidden, n_class))
+    p.add("s7.forward.rand_sized", "@call", [model, Tensor(one_hot_batch(p.rng, B, 6, n_class)),
+                                             Tensor(np.tanh(p.rng.normal(size=(1, B, n_hidden))).astype(np.float32)),
+                                             Tensor(one_hot_batch(p.rng, B, 6, n_class))])
