@@ -161,6 +161,10 @@ class Planner:
                  seed=TRAIN_SEED)
         for pid, seed in ((P.tiny(section), TRAIN_SEED), (P.tiny_other_seed(section), OTHER_SEED)):
             self.add(pid, fn, kwargs={budget_key: TINY_BUDGET[fn], **kwargs, "seed": seed}, hidden=False, seed=seed)
+        # The same call as the tiny one, after the global generators are seeded otherwise: a training that does not
+        # seed from its argument (and so leans on whatever state the generators are in) gives another result.
+        self.add(P.reseeded(section), fn, kwargs={budget_key: TINY_BUDGET[fn], **kwargs, "seed": TRAIN_SEED},
+                 hidden=False, seed=OTHER_SEED)
         for key, value in HYPERPARAMETER_TWINS[fn].items():
             self.add(P.tiny_with(section, key), fn,
                      kwargs={budget_key: TINY_BUDGET[fn], **kwargs, key: value, "seed": TRAIN_SEED}, hidden=False,
