@@ -124,7 +124,8 @@ def make_report(chosen, graded, equivalence, seconds):
         rows.append({"id": m.id, "operator": m.operator, "section": m.section, "function": m.function,
                      "line": m.line, "outcome": fate, "scores": row.get("scores"),
                      "same_at_every_seed": len(set(row.get("scores") or [None])) == 1,
-                     "why": equivalence.get(m.id, {}).get("difference") or row.get("error")})
+                     "why": (equivalence.get(m.id, {}).get("difference") or equivalence.get(m.id, {}).get("note")
+                             or row.get("error"))})
     count = Counter(r["outcome"] for r in rows)
     counted = len(rows) - count["equivalent"]
     rate = count["killed"] / counted if counted else 1.0

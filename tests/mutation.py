@@ -46,11 +46,12 @@ HOMEWORK_GLOBALS = {
         "W_hy": "np.ones((2, 2))", "h0": "np.zeros(2)"},
     3: {"input_size": "2", "hidden_size": "2", "output_size": "2", "num_layers": "1",
         "inputs": "torch.tensor([[[1., 1.]], [[1., 1.]], [[2., 2.]]])", "h0": "torch.zeros(1, 2)"},
-    4: {"width": "8", "hidden_dim": "16", "alpha": "0.1", "iterations": "10000", "seed": "0"},
+    4: {"width": "8", "hidden_dim": "16", "alpha": "0.1", "iterations": "10000", "seed": "0", "a": "4", "b": "73"},
     5: {"num_class": "len(IDX2CHAR)", "embedding_size": "10", "hidden_size": "8", "num_layers": "2",
         "text": "X_TEXT", "epochs": "15", "lr": "0.05", "seed": "0"},
     7: {"seq_data": "SEQ_DATA", "n_step": "5", "n_class": "len(LETTERS)", "n_hidden": "128", "batch_size": "3",
-        "epochs": "5000", "lr": "0.001", "seed": "0"},
+        "epochs": "5000", "lr": "0.001", "seed": "0", "word": "'man'",
+        "enc_hidden": "torch.zeros(1, enc_input.size(0), 128)"},
 }
 HOMEWORK_GLOBALS[2] = HOMEWORK_GLOBALS[1]
 
@@ -399,3 +400,44 @@ def grade_mutant(mutant, folder, seeds=SEEDS):
         failed[seed] = sorted(t["number"] for t in results["tests"] if t["status"] == "failed")
     full = load_points()[mutant.section]
     return {"scores": scores, "full": full, "outcome": outcome(scores, full), "failed": failed}
+
+
+# ------------------------------------------------------------------------------------------------- the CI sample
+SAMPLE_FILE = ROOT / "tests" / "mutation_sample.txt"
+
+
+def choose_sample(all_mutants, seed=17, size=48):
+    """A stratified sample: one mutant of every (operator, section) that has any, then more drawn at random up to
+    `size`, all with a fixed generator. Written once to SAMPLE_FILE (`python tests/mutation.py --sample`), so CI
+    grades the same mutants every run; regenerate it when the reference changes."""
+    import random
+    rng = random.Random(seed)
+    strata = {}
+    for m in all_mutants:
+        strata.setdefault((m.operator, m.section), []).append(m)
+    chosen = [rng.choice(group) for _, group in sorted(strata.items())]
+    rest = [m for m in all_mutants if m not in chosen]
+    chosen += rng.sample(rest, max(0, size - len(chosen)))
+    return sorted(chosen, key=lambda m: (m.section, m.operator, m.id))
+
+
+def sample_ids():
+    """The CI sample's ids, with what each is expected to be: {id: "killed" or "equivalent"}."""
+    out = {}
+    for line in SAMPLE_FILE.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            fate, mid = line.split("\t", 1)
+            out[mid] = fate
+    return out
+
+
+if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] == ["--sample"]:
+        sample = choose_sample(mutants())
+        SAMPLE_FILE.write_text("# The CI sample of tests/mutation.py's mutants (choose_sample): expected fate <TAB> id.\n"
+                               + "".join(f"killed\t{m.id}\n" for m in sample))
+        print(f"{len(sample)} mutants written to {SAMPLE_FILE}")
+    else:
+        for m in mutants():
+            print(m.id)
