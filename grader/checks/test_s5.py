@@ -61,6 +61,8 @@ def test_model_structure(evidence):
     check_structure(evidence, "s5.model.hw")
     if evidence.has_hidden():  # and CharRNN(sizes) at the grader's other sizes (not in the student kit's visible run)
         check_structure(evidence, "s5.model.rand")
+        sizes = ", ".join(f"{k}={v}" for k, v in evidence.probe("s5.model.rand").kwargs.items())
+        check_logits(evidence, "s5.model.rand_forward", "s5.forward", f"CharRNN({sizes}).forward(x)")
 
 
 @weight(8)
