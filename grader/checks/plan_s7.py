@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import probe_ids as P
-from ..homework import SEQ_DATA
+from ..homework import LETTERS, SEQ_DATA
 from ..probes import (BUDGETS, N_RANDOM, decisive, distinct_sizes, one_hot_batch, raw_decoding,
                       random_word, seq2seq_state, translation)
 from ..wire import ResultOf, StudentModule, Tensor
@@ -32,10 +32,23 @@ def plan(p):
         # padding and the cut are then tested at every seed, not only when random weights happen to.
         # Probes 2 and 3 decode at n_step 7 and 6, where the reference's translation differs from its translation
         # at the default 5: a translate that ignores n_step then fails at every seed (make mutation).
-        need = {0: lambda raw: "?" in raw.split("E")[0], 1: lambda raw: "E" in raw[:-1]}.get(k, lambda raw: True)
+        # Probe 1's 'E' follows a character that is kept (not '?'), so a cut one short shows; probe 3's decoding
+        # holds a second 'E' with a kept character between, so a cut at the last 'E' shows (make mutation found both
+        # passing at some seeds). Its model's 'E' logit is raised by 3: two 'E's with a letter between are then
+        # 28% of draws, against 1.3% unbiased (150 and 300 draws), so the 200 tries find one.
+        def cut_short_shows(raw):
+            return "E" in raw[1:-1] and raw[raw.index("E") - 1] != "?"
+
+        def two_cuts(raw):
+            return raw.count("E") >= 2 and any(c not in "E?" for c in raw[raw.index("E"):raw.rindex("E")])
+
+        need = {0: lambda raw: "?" in raw.split("E")[0], 1: cut_short_shows, 3: two_cuts}.get(k, lambda raw: True)
         n_step = (5, 5, 7, 6)[k % 4]
         for _ in range(200):
-            model = StudentModule("Seq2Seq", {}, seq2seq_state(p.rng, 128))
+            state = seq2seq_state(p.rng, 128)
+            if k == 3:
+                state["fc.bias"] = state["fc.bias"] + np.float32(3.0) * (np.arange(29) == LETTERS.index("E"))
+            model = StudentModule("Seq2Seq", {}, state)
             word = random_word(p.rng, 1, 5)
             if decisive("translate", model, word, n_step) and need(raw_decoding(model, word, n_step)) and (
                     n_step == 5 or translation(model, word, n_step) != translation(model, word)):
