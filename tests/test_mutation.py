@@ -43,8 +43,8 @@ def test_outcomes():
 
 def test_the_differential_check_tells_a_mutant_from_the_reference():
     assert differential.check(reference_module_source(), 1)["equivalent"]
-    ref = BY_ID[next(mid for mid in BY_ID if mid.startswith("swap:s1_srn:srn_forward:") and "h @ W_hh" in mid)]
-    verdict = differential.check(ref.source(), 1)
+    mutant = BY_ID[next(mid for mid in BY_ID if mid.startswith("swap:s1_srn:srn_forward:") and "h @ W_hh" in mid)]
+    verdict = differential.check(mutant.source(), 1)
     assert not verdict["equivalent"] and "values differ" in verdict["difference"], verdict
 
 
