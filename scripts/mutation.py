@@ -6,7 +6,8 @@ section; the survivors checked for equivalence with the reference (tests/differe
 Outcomes: killed (loses points at every seed), lottery (at some seeds only), survived (at none). A survivor whose
 every contract-fixed output equals the reference's on random inputs is "equivalent" and leaves the count.
 Graded mutants are kept in OUT/graded.jsonl, keyed by the mutant's id and text, so an interrupted run resumes.
-Writes OUT/report.md and OUT/report.json: kill rate, lottery count, survivor list, wall time.
+Writes OUT/report.md and OUT/report.json: kill rate, lottery count, survivor list, wall time; over the whole set,
+also grader/MUTATION.md, the measurement the README cites.
 """
 import argparse
 import hashlib
@@ -110,6 +111,8 @@ def main(argv=None):
     report = make_report(chosen, graded, equivalence, time.monotonic() - started)
     (out / "report.json").write_text(json.dumps(report, indent=1))
     (out / "report.md").write_text(render(report))
+    if not args.only and not args.sample:  # the whole set: the measurement the README cites
+        (ROOT / "grader" / "MUTATION.md").write_text(render(report))
     print(render(report))
     return 0 if report["target_met"] else 1
 
