@@ -22,7 +22,7 @@ def plan(p):
         # Every run tries widths other than the default 8 (fixed, as int2binary's: a width bug shows at every seed);
         # a and b are drawn below 128 as before and folded below 2 ** (width - 1) for the narrow width.
         width = (8, 11, 5, 12)[k % 4]
-        for _ in range(200):  # at width 5, 4% of draws qualify (400 tried): 200 tries all fail with probability 3e-4
+        for _ in range(200):  # at widths 5 and 8, 4% of draws qualify (400 tried): 200 tries all fail with p < 3e-4
             H = int(p.rng.integers(2, 12))
             w = {"W_xh": p.rng.normal(size=(2, H)) * 1.5, "W_hh": p.rng.normal(size=(H, H)) * 1.5,
                  "W_hy": p.rng.normal(size=(H, 1)) * 1.5}
