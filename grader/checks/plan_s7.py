@@ -2,9 +2,9 @@
 import numpy as np
 
 from .. import probe_ids as P
-from ..homework import SEQ_DATA
-from ..probes import (BUDGETS, N_RANDOM, decisive, one_hot_batch, raw_decoding,
-                      random_word, seq2seq_state)
+from ..homework import LETTERS, SEQ_DATA
+from ..probes import (BUDGETS, N_RANDOM, decisive, distinct_sizes, one_hot_batch, raw_decoding,
+                      random_word, seq2seq_state, translation)
 from ..wire import ResultOf, StudentModule, Tensor
 
 
@@ -30,10 +30,35 @@ def plan(p):
         # (n_hidden 128) is not the function's to vary, so only the weights and the word are random.
         # Probe 0's raw decoding always holds a '?' before its first 'E', probe 1's an early 'E': the
         # padding and the cut are then tested at every seed, not only when random weights happen to.
-        need = {0: lambda raw: "?" in raw.split("E")[0], 1: lambda raw: "E" in raw[:-1]}.get(k, lambda raw: True)
+        # Probes 2 and 3 decode at n_step 7 and 6, where the reference's translation differs from its translation
+        # at the default 5: a translate that ignores n_step then fails at every seed (make mutation).
+        # Probe 1's 'E' follows a character that is kept (not '?'), so a cut one short shows; probe 3's decoding
+        # holds a second 'E' with a kept character between, so a cut at the last 'E' shows (make mutation found both
+        # passing at some seeds). Its model's 'E' logit is raised by 3: two 'E's with a letter between are then
+        # 28% of draws, against 1.3% unbiased (150 and 300 draws), so the 200 tries find one.
+        def cut_short_shows(raw):
+            return "E" in raw[1:-1] and raw[raw.index("E") - 1] != "?"
+
+        def two_cuts(raw):
+            return raw.count("E") >= 2 and any(c not in "E?" for c in raw[raw.index("E"):raw.rindex("E")])
+
+        need = {0: lambda raw: "?" in raw.split("E")[0], 1: cut_short_shows, 3: two_cuts}.get(k, lambda raw: True)
+        n_step = (5, 5, 7, 6)[k % 4]
         for _ in range(200):
-            model = StudentModule("Seq2Seq", {}, seq2seq_state(p.rng, 128))
+            state = seq2seq_state(p.rng, 128)
+            if k == 3:
+                state["fc.bias"] = state["fc.bias"] + np.float32(3.0) * (np.arange(29) == LETTERS.index("E"))
+            model = StudentModule("Seq2Seq", {}, state)
             word = random_word(p.rng, 1, 5)
-            if decisive("translate", model, word) and need(raw_decoding(model, word)):
+            if decisive("translate", model, word, n_step) and need(raw_decoding(model, word, n_step)) and (
+                    n_step == 5 or translation(model, word, n_step) != translation(model, word)):
                 break
-        p.add(f"s7.translate.rand{k}", "translate", [model, word])
+        p.add(f"s7.translate.rand{k}", "translate", [model, word], {} if n_step == 5 else {"n_step": n_step})
+    # Seq2Seq at another n_class too (every other probe has the homework's 29), run on inputs of that many classes.
+    # Drawn last, so the probes above are the same as before; a model that ignores n_class fails at every seed.
+    n_class, n_hidden = distinct_sizes(p.rng, [3, 8], [29, 48], [29, 128])
+    B = int(p.rng.integers(1, 4))
+    model = StudentModule("Seq2Seq", {"n_class": n_class, "n_hidden": n_hidden}, seq2seq_state(p.rng, n_hidden, n_class))
+    p.add("s7.forward.rand_sized", "@call", [model, Tensor(one_hot_batch(p.rng, B, 6, n_class)),
+                                             Tensor(np.tanh(p.rng.normal(size=(1, B, n_hidden))).astype(np.float32)),
+                                             Tensor(one_hot_batch(p.rng, B, 6, n_class))])
