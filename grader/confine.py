@@ -223,8 +223,11 @@ class Confinement:
                 # is running now, plus the allowance). Root ignores it; the uid layer is root's.
                 nproc = self.max_processes if self.uid is not None else _processes_of(os.getuid()) + self.max_processes
                 resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+                # The same words at every run (the report is part of results.json, which tests compare run to run)
+                room = (f"{self.max_processes} processes" if self.uid is not None
+                        else f"{self.max_processes} processes beyond the uid's own")
                 note("rlimits", True, f"address space {self.memory_bytes >> 20} MiB, files {self.file_bytes >> 20} MiB, "
-                                      f"{self.max_open_files} open files, {nproc} processes, no core dumps")
+                                      f"{self.max_open_files} open files, {room}, no core dumps")
             except (OSError, ValueError) as exc:
                 note("rlimits", False, str(exc))
         else:

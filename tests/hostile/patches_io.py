@@ -1,4 +1,4 @@
-# expect: {"1": 10, "2": 10, "3": 15} message: "Score: 35"
+# expect: {"1": 10, "2": 10, "3": 15} message: "Visible checks: 12 / 49"
 # Correct code that rebinds the I/O the grader's child once wrote its answers with: it must not
 # change the grade of correct work (the child's machinery keeps the originals).
 import builtins
