@@ -1,7 +1,9 @@
-# Section 5 as the homework's own code, wrapped in the API with the fewest edits: the global sizes read inside
-# forward, the class named Model (CharRNN is another name for it), super(Model, self), the global inputs and labels,
+# Section 5 as the homework's own code, wrapped in the API with the fewest edits: the global sizes as defaults, the
+# class named Model (CharRNN is another name for it), super(Model, self), the global inputs and labels,
 # x.view(-1, num_class), outputs.max(dim=1) and the loss printed at every epoch ("/15" as printed).
-# Edits: the training loop is a function of (epochs, lr, seed) that seeds torch and keeps each epoch's loss.item();
+# Edits: Model takes the contract's sizes (num_class, embedding_size, hidden_size, num_layers, defaulting to the
+# homework's globals) and its forward uses them: the grader builds CharRNN at other sizes (5.1), where the homework's
+# globals inside forward would be the wrong ones. The training loop is a function of (epochs, lr, seed) that seeds torch and keeps each epoch's loss.item();
 # predict is the homework's outputs.max(dim=1), read back through idx2char.
 import torch
 
@@ -26,18 +28,20 @@ IDX2CHAR = idx2char
 
 # 构造模型
 class Model(torch.nn.Module):
-    def __init__(self):
+    def __init__(self, num_class=num_class, embedding_size=embedding_size, hidden_size=hidden_size,
+                 num_layers=num_layers):
         super(Model, self).__init__()
-        self.emb = torch.nn.Embedding(input_size, embedding_size)
+        self.num_class, self.hidden_size, self.num_layers = num_class, hidden_size, num_layers
+        self.emb = torch.nn.Embedding(num_class, embedding_size)  # the homework's input_size is its num_class, 4
         self.rnn = torch.nn.RNN(input_size=embedding_size, hidden_size=hidden_size, num_layers=num_layers, batch_first=True)
         self.fc = torch.nn.Linear(hidden_size, num_class)
 
     def forward(self, x):
-        hidden = torch.zeros(num_layers, x.size(0), hidden_size)
+        hidden = torch.zeros(self.num_layers, x.size(0), self.hidden_size)
         x = self.emb(x)  # (batch,seqlen,embeddingsize)
         x, _ = self.rnn(x, hidden)
         x = self.fc(x)
-        return x.view(-1, num_class)  # 转变维2维矩阵,seq*batchsize*numclass -》((seq*batchsize),numclass)
+        return x.view(-1, self.num_class)  # 转变维2维矩阵,seq*batchsize*numclass -》((seq*batchsize),numclass)
 
 
 CharRNN = Model
