@@ -21,7 +21,8 @@ except ImportError:  # Python < 3.11
 # Top-level imports of grader/ and reference/ -> the distribution that provides them.
 DISTRIBUTION = {"numpy": "numpy", "torch": "torch", "nbformat": "nbformat", "gradescope_utils": "gradescope-utils",
                 "pytest": "pytest", "rich": "rich", "IPython": "ipython", "psutil": "psutil", "tomli": "tomli",
-                "yaml": "pyyaml", "matplotlib": "matplotlib", "distributed": "dask[distributed]"}
+                "yaml": "pyyaml", "matplotlib": "matplotlib", "distributed": "dask[distributed]",
+                "pyseccomp": "pyseccomp", "tqdm": "tqdm"}
 
 
 def _imported_modules():
