@@ -65,15 +65,21 @@ def main(argv=None):
     ap.add_argument("--only", default="", help="grade only mutants whose id contains this")
     ap.add_argument("--sample", action="store_true", help="only the CI sample (tests/mutation_sample.txt)")
     ap.add_argument("--out", default=str(ROOT / "out" / "mutation"))
+    ap.add_argument("--report-from", nargs="+", metavar="GRADED_JSONL",
+                    help="grade nothing: report from these runs' graded.jsonl (a later file's row wins), as measured")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    os.environ["TMPDIR"] = str(out / "tmp")  # the runs' folders are this harness's own: no other program's cleanup
+    (out / "tmp").mkdir(exist_ok=True)
     started = time.monotonic()
 
     chosen = [m for m in mutation.mutants() if args.only in m.id]
     if args.sample:
         sample = set(mutation.sample_ids())
         chosen = [m for m in chosen if m.id in sample]
+    if args.report_from:
+        return report_from(args, chosen, out, started)
     cache_file = out / "graded.jsonl"
     cache = {}
     if cache_file.exists():
@@ -96,22 +102,41 @@ def main(argv=None):
             f.flush()
             print(f"[{i}/{len(todo)}] {row['outcome']:8s} {row.get('scores')} {row['seconds']:5.1f}s {mid}", flush=True)
     graded = {m.id: cache[(m.id, keys[m.id])] for m in chosen}
+    return finish(args, chosen, graded, out, started)
 
-    survivors = [mid for mid, row in graded.items() if row["outcome"] == "survived"]
+
+def report_from(args, chosen, out, started):
+    graded = {}
+    for path in args.report_from:
+        for line in Path(path).read_text().splitlines():
+            row = json.loads(line)
+            graded[row["id"]] = dict(row, run=str(path))
+    missing = [m.id for m in chosen if m.id not in graded]
+    chosen = [m for m in chosen if m.id in graded]
+    return finish(args, chosen, graded, out, started, missing)
+
+
+def finish(args, chosen, graded, out, started, missing=()):
+    """The survivors' differential check (keyed by the mutant's text: it does not depend on the grader), the report."""
+    survivors = [m for m in chosen if graded[m.id]["outcome"] == "survived"]
     eq_file = out / "equivalence.json"
     equivalence = json.loads(eq_file.read_text()) if eq_file.exists() else {}
-    todo = [mid for mid in survivors if equivalence.get(mid, {}).get("key") != keys[mid]]
+    source_key = {m.id: hashlib.sha256(m.source().encode()).hexdigest()[:16] for m in survivors}
+    todo = [m.id for m in survivors if equivalence.get(m.id, {}).get("source") != source_key[m.id]]
     with ProcessPoolExecutor(args.jobs) as pool:
         for mid, verdict in pool.map(_equivalence, todo):
-            verdict["key"] = keys[mid]
+            verdict["source"] = source_key[mid]
             equivalence[mid] = verdict
+            eq_file.write_text(json.dumps(equivalence, indent=1))
             print(f"equivalence {verdict['equivalent']} {mid}: {verdict.get('difference', '')[:200]}", flush=True)
     eq_file.write_text(json.dumps(equivalence, indent=1))
 
     report = make_report(chosen, graded, equivalence, time.monotonic() - started)
+    report["not_graded"] = list(missing)
+    report["runs"] = sorted({row.get("run", str(out / "graded.jsonl")) for row in graded.values()})
     (out / "report.json").write_text(json.dumps(report, indent=1))
     (out / "report.md").write_text(render(report))
-    if not args.only and not args.sample:  # the whole set: the measurement the README cites
+    if not args.only and not args.sample and not missing:  # the whole set: the measurement the README cites
         (ROOT / "grader" / "MUTATION.md").write_text(render(report))
     print(render(report))
     return 0 if report["target_met"] else 1
@@ -153,7 +178,9 @@ def render(report):
              f"- equivalent (differential check, tests/differential.py): {report['equivalent']}",
              f"- grader errors: {report['error']}",
              f"- **kill rate of non-equivalent mutants: {report['kill_rate']:.2%}** (target 98%, zero lotteries)",
-             f"- section score not the same at every seed: {len(report['not_same_at_every_seed'])}", "",
+             f"- section score not the same at every seed: {len(report['not_same_at_every_seed'])}",
+             f"- not graded: {len(report.get('not_graded', []))}",
+             f"- runs: {', '.join(report.get('runs', [])) or 'this one'}", "",
              "| operator | outcomes |", "|---|---|"]
     lines += [f"| {op} | {c} |" for op, c in report["by_operator"].items()]
     lines += ["", "| section | outcomes |", "|---|---|"]

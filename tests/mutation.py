@@ -393,6 +393,11 @@ def grade_mutant(mutant, folder, seeds=SEEDS):
     path = folder / "hw8.py"
     path.write_text(mutant.source(), encoding="utf-8")
     runs = SeedRuns(path, seeds, sections={mutant.section}, limits=Limits(**LIMITS_KW))
+    # Every mutant defines the whole API (only function bodies change): a run without it lost its sandbox (a work
+    # folder removed under it, say), and its zeros would be a false kill.
+    lost = [name for name in reference.API[mutant.section] if name not in (runs.report.namespace or {})]
+    if lost:
+        raise RuntimeError(f"the sandboxed run lost the submission's definitions {lost}: not a grade")
     scores, failed = [], {}
     for seed in seeds:
         results = runs.results(seed)
