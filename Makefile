@@ -63,6 +63,10 @@ demo: install
 bench: install
 	$(PYTHON) scripts/bench.py
 
+.PHONY: mutation
+mutation: install  # every mutant of the reference graded at 5 seeds: out/mutation/report.md (JOBS=N workers, default 2)
+	nice -n 10 $(PYTHON) scripts/mutation.py -j $(or $(JOBS),2)
+
 budgets: install
 	$(PYTHON) scripts/measure_budgets.py
 

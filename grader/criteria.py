@@ -23,7 +23,11 @@ def binary_adder_sums(weights, width=8):
     """
     n = 2 ** (width - 1)
     a, b = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    a, b = a.ravel(), b.ravel()  # (N,)
+    return binary_adder_sums_of(weights, a.ravel(), b.ravel(), width).reshape(n, n)
+
+
+def binary_adder_sums_of(weights, a, b, width=8):
+    """The network's sums a[i] + b[i] for integer arrays a, b (N,), vectorised: an (N,) integer array."""
     W_xh, W_hh, W_hy = (np.asarray(weights[k], dtype=np.float64) for k in ("W_xh", "W_hh", "W_hy"))
     h = np.zeros((a.size, W_hh.shape[0]))  # (N, H)
     pred = np.zeros(a.size, dtype=np.int64)
@@ -32,7 +36,7 @@ def binary_adder_sums(weights, width=8):
         h = sigmoid(x @ W_xh + h @ W_hh)  # (N, H)
         y = sigmoid(h @ W_hy)[:, 0]  # (N,)
         pred += (y > 0.5).astype(np.int64) << t
-    return pred.reshape(n, n)
+    return pred
 
 
 def binary_adder_accuracy(weights, width=8):

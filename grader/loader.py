@@ -140,6 +140,8 @@ def python_of_cell(source, label, notes):
             notes.append(Msg(f"{label} starts with %%{magic}: it is not Python, so it was not run.",
                            f"{label} 以 %%{magic} 开头：不是 Python 代码，未运行。"))
             return None
+        notes.append(Msg(f"{label} starts with %%{magic}: its body was run once, as in a notebook.",
+                         f"{label} 以 %%{magic} 开头：其代码已像在 notebook 中一样运行一次。"))
         lines = [""] + lines[1:]  # keep line numbers
     return neutralise_magics("\n".join(_strip_line_magic(line) for line in lines))
 
@@ -228,6 +230,54 @@ def _chunks_by_lines(text):
             if "\n".join(lines[a:b]).strip()]
 
 
+def _magic_call(node):
+    """(kind, name, python) when node is `get_ipython().run_cell_magic(name, line, body)` or
+    `get_ipython().run_line_magic(name, statement)` with constant strings, as nbconvert and IPython write magics
+    into a script; else None. kind is "cell" or "line"."""
+    call = node.value if isinstance(node, ast.Expr) else None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and call.func.attr in ("run_cell_magic", "run_line_magic") and isinstance(call.func.value, ast.Call)
+            and isinstance(call.func.value.func, ast.Name) and call.func.value.func.id == "get_ipython"
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args)):
+        return None
+    kind = "cell" if call.func.attr == "run_cell_magic" else "line"
+    if len(call.args) != (3 if kind == "cell" else 2):
+        return None
+    return kind, call.args[0].value, call.args[-1].value
+
+
+def unwrap_script_magics(cells, notes):
+    """A script's magics, as `jupyter nbconvert --to script` writes them: the body of a Python cell magic (%%time,
+    %%timeit, %%capture, %%prun) runs once, statement by statement, as in a notebook; so does the statement of %time,
+    %timeit and %prun. Other magics stay the no-ops they are. Each one is named in the loading report."""
+    out = []
+    for cell in cells:
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            out.append(cell)
+            continue
+        found = _magic_call(tree.body[0]) if len(tree.body) == 1 else None
+        if found is None:
+            out.append(cell)
+            continue
+        kind, name, python = found
+        runs = name in (PYTHON_CELL_MAGICS if kind == "cell" else PYTHON_LINE_MAGICS)
+        sign = "%%" if kind == "cell" else "%"
+        if not runs:
+            notes.append(Msg(f"{cell.label}: get_ipython() runs %s{name} there; it is not run." % sign,
+                             f"{cell.label}：此处 get_ipython() 调用 %s{name}，评分时不运行。" % sign))
+            out.append(cell)
+            continue
+        what = ("its body", "其代码") if kind == "cell" else ("its statement", "其语句")
+        notes.append(Msg(f"{cell.label}: get_ipython() runs {sign}{name} there; {what[0]} was run once, as in a notebook.",
+                         f"{cell.label}：此处 get_ipython() 调用 {sign}{name}；{what[1]}已像在 notebook 中一样运行一次。"))
+        if kind == "line":
+            python = _strip_line_magic(f"%{name} {python}")
+        out += split_statements(python, cell.label)
+    return out
+
+
 def load(path):
     """Find, read and split a submission. Raises LoadError with a message for the student."""
     path = find_submission(path)
@@ -240,7 +290,7 @@ def load(path):
         cells, code_cells = read_notebook(path, text, notes)
         return Submission(path, "ipynb", cells, notes, code_cells)
     try:
-        cells = _chunks_by_ast(text)
+        cells = unwrap_script_magics(_chunks_by_ast(text), notes)
     except SyntaxError as exc:
         notes.append(Msg(f"{path.name} has a syntax error at line {exc.lineno}: {exc.msg}. The rest is graded statement by statement.",
                        f"{path.name} 第 {exc.lineno} 行有语法错误：{exc.msg}。其余部分逐条语句评分。"))

@@ -18,6 +18,16 @@ def tiny_other_seed(section):
     return f"{section}.train_tiny_seed"
 
 
+def reseeded(section):
+    """The tiny training again at the same seed argument, after other global seeds: must equal tiny(section)."""
+    return f"{section}.train_reseeded"
+
+
+def tiny_with(section, key):
+    """The tiny training with one hyperparameter changed (probes.HYPERPARAMETER_TWINS): must differ from tiny(section)."""
+    return f"{section}.train_tiny_{key}"
+
+
 S5_PREDICT_TRAINED = "s5.predict_trained"
 
 

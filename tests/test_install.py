@@ -22,7 +22,7 @@ except ImportError:  # Python < 3.11
 DISTRIBUTION = {"numpy": "numpy", "torch": "torch", "nbformat": "nbformat", "gradescope_utils": "gradescope-utils",
                 "pytest": "pytest", "rich": "rich", "IPython": "ipython", "psutil": "psutil", "tomli": "tomli",
                 "yaml": "pyyaml", "matplotlib": "matplotlib", "distributed": "dask[distributed]",
-                "pyseccomp": "pyseccomp"}
+                "pyseccomp": "pyseccomp", "tqdm": "tqdm"}
 
 
 def _imported_modules():

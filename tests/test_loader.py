@@ -141,3 +141,34 @@ def test_without_nbformat_and_ipython_as_in_a_bare_student_kit(tmp_path, monkeyp
                                     {"cell_type": "markdown", "source": "# x = 2"}]}]}
     (tmp_path / "hw8.ipynb").write_text(json.dumps(v3))
     assert [c.source for c in load(tmp_path).cells] == ["x = 1"]
+
+
+def test_a_script_exported_by_nbconvert_runs_its_python_magics_bodies_and_names_each_magic(tmp_path):
+    """`jupyter nbconvert --to script` writes %%time cells as get_ipython().run_cell_magic('time', '', body):
+    the body runs (statement by statement), %%bash stays a no-op, and the loading report names both."""
+    from nbconvert import PythonExporter
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("%%time\nimport math\n\ndef f(x):\n    return math.sqrt(x)"),
+                nbformat.v4.new_code_cell("%%bash\necho hi"),
+                nbformat.v4.new_code_cell("%time y = f(4)")]
+    script, _ = PythonExporter().from_notebook_node(nb)
+    assert "run_cell_magic('time'" in script and "run_line_magic('time'" in script  # what nbconvert writes
+    (tmp_path / "hw8.py").write_text(script)
+    sub = load(tmp_path / "hw8.py")
+    ns = {"get_ipython": lambda: None}
+    ran = [c.source for c in sub.cells]
+    assert any("def f(x)" in c for c in ran) and any("y = f(4)" in c and "run_line_magic" not in c for c in ran)
+    for source in ran:
+        if "get_ipython" not in source:
+            exec(source, ns)
+    assert ns["y"] == 2.0
+    notes = " ".join(n.en for n in sub.notes)
+    assert "%%time there; its body was run once" in notes and "%%bash there; it is not run" in notes
+    assert "%time there; its statement was run once" in notes
+
+
+def test_a_notebook_names_each_python_cell_magic_it_ran(tmp_path):
+    (tmp_path / "hw8.ipynb").write_text(_nb(["%%capture\nx = 1", "%%html\n<b>hi</b>"]))
+    notes = " ".join(n.en for n in load(tmp_path / "hw8.ipynb").notes)
+    assert "cell 1 starts with %%capture: its body was run once" in notes
+    assert "cell 2 starts with %%html: it is not Python, so it was not run" in notes

@@ -28,3 +28,46 @@ def test_two_seeds_give_two_tiny_trainings():
     a = reference.train_binary_adder(iterations=TINY_BUDGET["train_binary_adder"], seed=TRAIN_SEED)
     b = reference.train_binary_adder(iterations=TINY_BUDGET["train_binary_adder"], seed=OTHER_SEED)
     assert not all((a[k] == b[k]).all() for k in a)
+
+
+def _as_arrays(result):
+    """A training's result as plain arrays: the adder's dict, or a model's (and losses') state."""
+    import numpy as np
+    if isinstance(result, tuple):
+        result = result[0]
+    if isinstance(result, torch.nn.Module):
+        return {k: v.detach().numpy().copy() for k, v in result.state_dict().items()}
+    return {k: np.asarray(v) for k, v in result.items()}
+
+
+def _same(a, b):
+    import numpy as np
+    return a.keys() == b.keys() and all(a[k].shape == b[k].shape and np.array_equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("section", [4, 5, 7])
+def test_the_reference_follows_every_hyperparameter_twin_and_only_its_seed(section):
+    """The twins of grader/probes.py (HYPERPARAMETER_TWINS, reseeded): each changed hyperparameter changes the
+    reference's tiny training, and the same call after other global seeds gives the same result."""
+    import random
+
+    import numpy as np
+    from grader import probe_ids as P
+    from grader.probes import plan
+    probes = {p.id: p for p in plan(0, through=section) if p.section == section}
+    s = f"s{section}"
+
+    def call(pid):
+        p = probes[pid]
+        random.seed(p.seed)
+        np.random.seed(p.seed)
+        torch.manual_seed(p.seed)
+        return _as_arrays(getattr(reference, p.fn)(**p.kwargs))
+
+    tiny = call(P.tiny(s))
+    twins = [pid for pid in probes if pid.startswith(P.tiny_with(s, "")) and pid != P.tiny_other_seed(s)]
+    assert twins  # fail closed: a renamed id would turn the rule off
+    for pid in twins:
+        assert not _same(call(pid), tiny), pid
+    assert probes[P.reseeded(s)].seed != probes[P.tiny(s)].seed
+    assert _same(call(P.reseeded(s)), tiny)

@@ -241,3 +241,22 @@ def require_real_training(evidence, section, fn, untrained):
         fail(f"{fn} gives the same result for seed={tiny.kwargs['seed']} and seed={other.kwargs['seed']}: "
              f"it must use its seed.",
              f"{fn} 在 seed={tiny.kwargs['seed']} 与 seed={other.kwargs['seed']} 时结果相同：必须使用传入的种子。")
+    if not _equal(evidence.answer(P.reseeded(section)), a):
+        fail(f"{call} gives another result when called again with the same seed, after numpy's, torch's and random's "
+             f"global generators were seeded differently: it must seed every generator it uses from its seed argument.",
+             f"{call} 以相同的 seed 再次调用（numpy、torch 与 random 的全局生成器已用其他种子设置）时结果不同："
+             f"必须用传入的 seed 为所用的每个随机数生成器设置种子。")
+    prefix = P.tiny_with(section, "")
+    twins = [pid for pid in evidence.ids(prefix) if pid != other.id]
+    if not twins:
+        fail("No probe was run for this check (a grader error; please tell the course staff).",
+             "此项检查没有运行任何测试（评分器错误，请告知助教）。")
+    for pid in twins:  # the same tiny training with one hyperparameter changed
+        key = pid[len(prefix):]
+        if _equal(evidence.answer(pid), a):
+            shown = lambda kw: (repr(kw[key]) if not isinstance(kw.get(key), list) else "other pairs") if key in kw \
+                else "its default"
+            fail(f"{fn} gives the same result with {key}={shown(evidence.probe(pid).kwargs)} as with "
+                 f"{key}={shown(tiny.kwargs)} (at the same seed and budget): it must use its argument {key}.",
+                 f"{fn} 在 {key}={shown(evidence.probe(pid).kwargs)} 与 {key}={shown(tiny.kwargs)} 时"
+                 f"（相同种子与预算）结果相同：必须使用传入的参数 {key}。")

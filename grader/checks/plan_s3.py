@@ -26,10 +26,22 @@ def plan(p):
     I, H, O, L = (int(v) for v in p.rng.integers([1, 1, 1, 1], [6, 6, 5, 4]))
     while (I, H, O) == (2, 2, 2):
         I, H, O, L = (int(v) for v in p.rng.integers([1, 1, 1, 1], [6, 6, 5, 4]))
+    # Each size, too, differs from its default (2, and 1 layer) and from the others, so that a builder ignoring one
+    # argument, or swapping two, fails at every seed, not at the seeds that happened to draw a default or a tie
+    # (make mutation). A clash is mapped to the next unused size from 6 up, so no other probe's draw changes.
+    used, sizes = {2}, []
+    for v in (I, H, O, L if L != 1 else 2):
+        while v in used:
+            v = max(used | {5}) + 1
+        used.add(v)
+        sizes.append(v)
+    I, H, O, L = sizes
     p.add("s3.build_cell.rand", "build_rnncell", [I, H, O])
     p.add("s3.build_rnn.rand", "build_rnn", [I, H, O], {"num_layers": L})
     for k in range(N_RANDOM):
         I, H, O, B, T, L = (int(v) for v in p.rng.integers([1, 1, 1, 1, 1, 1], [5, 6, 4, 4, 6, 4]))
+        while k == 0 and B in (H, L, T):  # probe 0 has no h0: its zeros (L, B, H) / (B, H) show a swap at every seed,
+            B += 1  # and a batch read off the wrong axis (T) too
         x = Tensor(p.rng.normal(size=(T, B, I)).astype(np.float32))
         lin = TorchModule("Linear", {"in_features": H, "out_features": O}, linear_state(p.rng, H, O))
         cell = TorchModule("RNNCell", {"input_size": I, "hidden_size": H}, rnn_state(p.rng, I, H))

@@ -70,14 +70,28 @@ def check_gradients(evidence, pid):
     want = evidence.expected(pid)
     for k in KEYS:
         expect_array(grads[k], f"gradients['{k}']", want[k].shape)
+    tol = evidence.tol("s4.grad")
     for k in KEYS:
-        expect_close(grads[k], want[k], evidence.tol("s4.grad"), f"gradients['{k}']", " (dL/dW, not -dL/dW)",
-                     "（应为 dL/dW，而非 -dL/dW）")
+        expect_close(grads[k], want[k], tol, f"gradients['{k}']", *gradient_hint(grads[k], want[k], tol))
+
+
+def gradient_hint(got, want, tol):
+    """A hint only where the evidence shows it: the array is the expected one negated (a sign: -dL/dW, as the
+    homework's own code accumulates), or transposed. Otherwise nothing: a wrong gradient is not always a sign."""
+    def close(a, b):
+        return a.shape == b.shape and bool(np.all(np.abs(a - b) <= tol * (1 + np.abs(b))))
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    if np.any(want != 0) and close(got, -want):
+        return " (it is -dL/dW: the sign is flipped; return dL/dW)", "（这是 -dL/dW：符号反了；应返回 dL/dW）"
+    if want.ndim == 2 and want.shape[0] == want.shape[1] and not close(want, want.T) and close(got, want.T):
+        return " (it is the transpose of dL/dW)", "（这是 dL/dW 的转置）"
+    return "", ""
 
 
 def check_add(evidence, pid):
     p = evidence.probe(pid)
-    _check_int_answer(evidence, pid, f"add_binary(weights, {p.args[1]}, {p.args[2]})", grader_weights=True)
+    width = f", width={p.kwargs['width']}" if "width" in p.kwargs else ""
+    _check_int_answer(evidence, pid, f"add_binary(weights, {p.args[1]}, {p.args[2]}{width})", grader_weights=True)
 
 
 @weight(2)

@@ -25,18 +25,22 @@ def as_sequence(value):
 
 
 def check_structure(evidence, pid):
+    sizes = {"num_class": 4, "embedding_size": 10, "hidden_size": 8, "num_layers": 2, **evidence.probe(pid).kwargs}
+    call = "CharRNN(" + ", ".join(f"{k}={v}" for k, v in evidence.probe(pid).kwargs.items()) + ")"
+    C, E, H, L = (sizes[k] for k in ("num_class", "embedding_size", "hidden_size", "num_layers"))
     model = evidence.answer(pid)
     if not isinstance(model, ModuleValue):
-        fail(f"CharRNN() should build a torch.nn.Module, but gave {describe(model)}.",
-             f"CharRNN() 应构造一个 torch.nn.Module，实际得到 {describe(model)}。")
-    for name, cls, config in (("emb", "Embedding", {"num_embeddings": 4, "embedding_dim": 10}),
-                              ("rnn", "RNN", {"input_size": 10, "hidden_size": 8, "num_layers": 2, "batch_first": True}),
-                              ("fc", "Linear", {"in_features": 8, "out_features": 4})):
+        fail(f"{call} should build a torch.nn.Module, but gave {describe(model)}.",
+             f"{call} 应构造一个 torch.nn.Module，实际得到 {describe(model)}。")
+    for name, cls, config in (("emb", "Embedding", {"num_embeddings": C, "embedding_dim": E}),
+                              ("rnn", "RNN", {"input_size": E, "hidden_size": H, "num_layers": L, "batch_first": True}),
+                              ("fc", "Linear", {"in_features": H, "out_features": C})):
         if name not in model.children:
             fail(f"CharRNN has no attribute self.{name}; the homework's model has emb, rnn and fc.",
                  f"CharRNN 没有属性 self.{name}；作业中的模型有 emb、rnn 和 fc。")
-        expect_module(model.children[name], cls, f"CharRNN().{name}", config)
-    expect_state(evidence, "CharRNN", model, "CharRNN()")
+        expect_module(model.children[name], cls, f"{call}.{name}", config)
+    if not evidence.probe(pid).kwargs:
+        expect_state(evidence, "CharRNN", model, call)
 
 
 def check_forward(evidence, pid):
@@ -55,6 +59,10 @@ def test_model_structure(evidence):
     """CharRNN() has the homework's layers: Embedding(4, 10), 2-layer RNN(10, 8, batch_first), Linear(8, 4)
     CharRNN() 具有作业中的层：Embedding(4, 10)、两层 RNN(10, 8, batch_first)、Linear(8, 4)"""
     check_structure(evidence, "s5.model.hw")
+    if evidence.has_hidden():  # and CharRNN(sizes) at the grader's other sizes (not in the student kit's visible run)
+        check_structure(evidence, "s5.model.rand")
+        sizes = ", ".join(f"{k}={v}" for k, v in evidence.probe("s5.model.rand").kwargs.items())
+        check_logits(evidence, "s5.model.rand_forward", "s5.forward", f"CharRNN({sizes}).forward(x)")
 
 
 @weight(8)

@@ -36,7 +36,9 @@ def check_forward(evidence, pid):
 
 
 def check_translate(evidence, pid):
-    check_text_answer(evidence, pid, f"translate(model, {evidence.probe(pid).args[1]!r})")
+    p = evidence.probe(pid)
+    n_step = f", n_step={p.kwargs['n_step']}" if "n_step" in p.kwargs else ""
+    check_text_answer(evidence, pid, f"translate(model, {p.args[1]!r}{n_step})")
 
 
 @weight(4)

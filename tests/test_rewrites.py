@@ -1,0 +1,39 @@
+"""The equivalence harness (issue 17, item 2): meaning-preserving rewrites of the correct example
+(tests/rewrites.py) each score 100, the same at every seed tried.
+
+The other direction, how many wrong solutions the grader catches, is tests/test_mutation.py. Seeds share one
+sandboxed run (tests/multiseed.py), so three seeds cost about one grade.
+"""
+import pytest
+
+from grader.supervisor import Limits
+
+from conftest import SEED, section_scores
+from corpus import write
+from multiseed import grade_at_seeds
+from rewrites import REWRITES
+
+SEEDS = [0, 7, SEED]  # the issue: three seeds; those tests/test_fairness.py grades its correct submissions at
+# As tests/test_fairness.py: the longest statement of a correct submission takes about 1 s, so 10 s is 10x room.
+LIMITS = Limits(cell_timeout=10.0, total_timeout=600.0, memory_bytes=3 * 2 ** 30)
+
+
+@pytest.mark.parametrize("name", sorted(REWRITES))
+def test_a_meaning_preserving_rewrite_keeps_full_marks_at_every_seed(name, tmp_path):
+    folder = write(REWRITES[name](), tmp_path / name)
+    results = grade_at_seeds(folder, SEEDS, limits=LIMITS)
+    scores = {seed: section_scores(r) for seed, r in results.items()}
+    assert len({tuple(sorted(s.items())) for s in scores.values()}) == 1, scores  # same code, same grade
+    for seed, r in results.items():
+        failed = {t["number"]: t["output"][:400] for t in r["tests"] if t["status"] == "failed"}
+        assert r["score"] == 100, (name, seed, failed)
+
+
+def test_the_rewrites_change_the_submission():
+    """Each rewrite is a different file from the example, so a pass is not the example passing again."""
+    import nbformat
+    from rewrites import EXAMPLE
+    original = nbformat.writes(nbformat.read(EXAMPLE, as_version=4))
+    texts = {name: next(iter(make().values())) for name, make in REWRITES.items()}
+    assert all(text != original for text in texts.values())
+    assert len(set(texts.values())) == len(texts)
