@@ -244,9 +244,10 @@ def make_data_pads_in_place():
 
 # name: (files, the section scores it must get; sections not named keep full marks)
 CHEATS = {
-    "stored_parameters": (stored_parameters, {4: 15, 5: 12, 7: 15}),  # the training checks: 4.4 (5), 5.2 (8), 7.2 (10)
+    "stored_parameters": (stored_parameters, {4: 15, 5: 13, 7: 16}),  # the training checks: 4.4 (5), 5.2 (7), 7.2 (9)
     "relu_and_bidirectional": (relu_and_bidirectional, {3: 11}),  # 3.1 and 3.4, 2 points each
-    "translate_keeps_padding": (translate_keeps_padding, {7: 11}),  # 7.2 (10) and 7.5 (4)
+    # 7.5 (4) and 7.7 (1): its own translate on its trained model; the training (7.2) is right
+    "translate_keeps_padding": (translate_keeps_padding, {7: 20}),
     "make_data_pads_in_place": (make_data_pads_in_place, {7: 24}),  # 7.6, non-mutation (1)
 }
 
@@ -357,7 +358,7 @@ MUTANTS = {
                          "return np.array([(int(n) >> (7 - i)) & 1 for i in range(8)], dtype=np.uint8)"),
     "s5_one_layer": (5, "visible", "def __init__(self, num_class=4, embedding_size=10, hidden_size=8, num_layers=2):",
                      "def __init__(self, num_class=4, embedding_size=10, hidden_size=8, num_layers=1):"),
-    # caught by the visible checks: the student's own predict must give "ohlol" on their trained model
+    # caught by a visible check: the student's own predict on their trained model (5.5)
     "s5_predict_argmin": (5, "visible", "idx = model(encode(text)).argmax(dim=1)", "idx = model(encode(text)).argmin(dim=1)"),
     "s7_padding_first": (7, "visible", "word = word + '?' * (n_step - len(word))  # 'man??'", "word = '?' * (n_step - len(word)) + word"),
     "s7_n_step_ignored": (7, "hidden", "def make_data(seq_data, n_step=5):\n", "def make_data(seq_data, n_step=5):\n    n_step = 5\n"),

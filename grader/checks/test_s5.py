@@ -65,7 +65,7 @@ def test_model_structure(evidence):
         check_logits(evidence, "s5.model.rand_forward", "s5.forward", f"CharRNN({sizes}).forward(x)")
 
 
-@weight(8)
+@weight(7)  # 8 before issue 17: one moved to 5.5, the student's own predict on the trained model
 @number("5.2")
 @visibility("visible")
 @tags("torch", "char-lm", "training")
@@ -99,11 +99,6 @@ def test_training(evidence):
     if pred != "ohlol":
         fail(f"After {budget_note}, the trained model predicts {pred!r} for 'hello'; it should predict 'ohlol'.",
              f"{budget_note}：训练后的模型对 'hello' 的预测为 {pred!r}，应为 'ohlol'。")
-    own = evidence.answer(P.S5_PREDICT_TRAINED)  # the homework's end-to-end result, by the student's own predict
-    if own != "ohlol":
-        fail(f"Your predict(model, 'hello') on your trained model gives {own!r}; it should give 'ohlol' "
-             f"(the grader's own evaluation of that model does).",
-             f"你的 predict(model, 'hello') 在你训练好的模型上给出 {own!r}；应为 'ohlol'（评分器对该模型的评估是对的）。")
     require_real_training(evidence, "s5", "train_char_lm", _char_lm_untrained)
 
 
@@ -136,3 +131,24 @@ def test_predict_random(evidence):
     """predict gives the argmax characters with the grader's weights on random texts
     predict 使用评分器给出的权重，在随机文本上给出 argmax 字符"""
     all_pass(evidence, check_predict, evidence.ids("s5.predict.rand"))
+
+
+@weight(1)
+@number("5.5")
+@visibility("visible")
+@tags("torch", "char-lm")
+def test_predict_on_trained_model(evidence):
+    """Your predict on your trained model gives what that model predicts for "hello" (the homework's printed result)
+    你的 predict 在你训练好的模型上给出该模型对 "hello" 的预测（作业打印的结果）"""
+    # Its own check (issue 17): a broken predict costs the predict checks, never the training check, and a failed
+    # training costs 5.2, not this one: the answer is compared with the grader's evaluation of the same model.
+    model, _losses = unpack(evidence.answer("s5.train"), ["model", "losses"], "train_char_lm")
+    if not isinstance(model, ModuleValue):
+        fail(f"train_char_lm returned no model to predict with ({describe(model)}); see 5.2.",
+             f"train_char_lm 没有返回可用于预测的模型（{describe(model)}）；见 5.2。")
+    _loss, want = evidence.oracle.char_lm(evidence, "s5.train", expect_state(evidence, "CharRNN", model, "the trained model"))
+    own = evidence.answer(P.S5_PREDICT_TRAINED)
+    if own != want:
+        fail(f"Your predict(model, 'hello') on your trained model gives {own!r}; that model predicts {want!r} "
+             f"(the grader's evaluation of its logits).",
+             f"你的 predict(model, 'hello') 在你训练好的模型上给出 {own!r}；该模型的预测应为 {want!r}（评分器根据其输出计算）。")

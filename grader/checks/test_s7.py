@@ -52,7 +52,7 @@ def test_make_data_homework(evidence):
     require_follows_inputs(evidence, evidence.ids("s7.data.rand"), "make_data")
 
 
-@weight(10)
+@weight(9)  # 10 before issue 17: one moved to 7.7, the student's own translate on the trained model
 @number("7.2")
 @visibility("visible")
 @tags("torch", "seq2seq", "training")
@@ -78,13 +78,6 @@ def test_training(evidence):
              f"{'; '.join(wrong)}. The reference gets 6/6 for every seed 0-19 at this budget (reference/BUDGETS.md).",
              f"train_seq2seq(epochs={ep}, seed={seed}) 训练后，6 个词中只有 {6 - len(wrong)} 个翻译正确；错误：{'; '.join(wrong)}。"
              f"参考实现在此预算下对种子 0-19 均为 6/6（见 reference/BUDGETS.md）。")
-    # The homework's six translations, by the student's own translate on the student's own model.
-    own = {w: evidence.answer(P.translate_trained(w)) for w, _ in SEQ_DATA}
-    wrong = [f"{w} -> {own[w]!r} (should be {t!r})" for w, t in SEQ_DATA if own[w] != t]
-    if wrong:
-        fail(f"Your translate on your trained model gets {6 - len(wrong)}/6 right ({'; '.join(wrong)}), though the "
-             f"grader's own evaluation of that model gets 6/6.",
-             f"你的 translate 在你训练好的模型上只有 {6 - len(wrong)}/6 个正确（{'; '.join(wrong)}），而评分器对该模型的评估为 6/6。")
     require_real_training(evidence, "s7", "train_seq2seq", _seq2seq_untrained)
 
 
@@ -139,3 +132,25 @@ def test_arguments_unmodified(evidence):
     make_data 不修改传入的词对（作业原代码会就地填充）"""
     expect_all_unmodified(evidence, ["s7.data.hw"] + evidence.ids("s7.data.rand"))
     require_follows_inputs(evidence, evidence.ids("s7.data.rand"), "make_data")  # a constant modifies nothing
+
+
+@weight(1)
+@number("7.7")
+@visibility("visible")
+@tags("torch", "seq2seq")
+def test_translate_on_trained_model(evidence):
+    """Your translate on your trained model gives that model's translations of the homework's six words
+    你的 translate 在你训练好的模型上给出该模型对作业中六个词的翻译"""
+    # Its own check (issue 17): a broken translate costs the translate checks, never the training check, and a failed
+    # training costs 7.2, not this one: the answers are compared with the grader's decoding of the same model.
+    model = evidence.answer("s7.train")
+    if not isinstance(model, ModuleValue):
+        fail(f"train_seq2seq returned no model to translate with ({describe(model)}); see 7.2.",
+             f"train_seq2seq 没有返回可用于翻译的模型（{describe(model)}）；见 7.2。")
+    want = evidence.oracle.translations(evidence, "s7.train", expect_state(evidence, "Seq2Seq", model, "the trained model"))
+    own = {w: evidence.answer(P.translate_trained(w)) for w, _ in SEQ_DATA}
+    wrong = [f"{w} -> {own[w]!r} (that model translates it {want[w]!r})" for w, _ in SEQ_DATA if own[w] != want[w]]
+    if wrong:
+        fail(f"Your translate on your trained model differs from the grader's decoding of that model on "
+             f"{len(wrong)}/6 words: {'; '.join(wrong)}.",
+             f"你的 translate 在你训练好的模型上与评分器对该模型的解码有 {len(wrong)}/6 个词不同：{'; '.join(wrong)}。")
