@@ -36,6 +36,27 @@ class ReferenceOracle:
             _, outputs = runner(torch_module(kind, net), torch_module("Linear", linear), torch.tensor(seq))
         return outputs.numpy()
 
+    def srn_variants(self, probe):
+        """For feedback hints only: {name: states} of the SRN on the probe's inputs under the activations a student might
+        have used instead of the section's own (section 1: none; section 2: tanh). The kit's oracle has none of this
+        (it would show the recurrence), so its hints stay silent."""
+        inputs, W_xh, W_hh = (np.asarray(a, np.float64) for a in probe.args[:3])
+        h0 = probe.kwargs.get("h0", probe.args[4] if len(probe.args) > 4 else None)
+        acts = {"no activation": lambda z: z, "tanh": np.tanh, "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+                "relu": lambda z: np.maximum(z, 0)}
+        own = "no activation" if probe.section == 1 else "tanh"
+        out = {}
+        for name, act in acts.items():
+            if name == own:
+                continue
+            h = np.zeros(W_hh.shape[0]) if h0 is None else np.asarray(h0, np.float64)
+            states = []
+            for x in inputs:  # (input,)
+                h = act(W_xh @ x + W_hh @ h)  # (hidden,)
+                states.append(h)
+            out[name] = np.array(states)  # (T, hidden)
+        return out
+
     # The trained results, re-evaluated here: the student's numbers are not taken on trust.
     def _sums(self, evidence, pid):
         # binary_adder_sums is pinned to reference.add_binary, pair by pair, by tests/test_criteria.py
