@@ -1,5 +1,5 @@
 """What the checks see: the evidence of one graded run (its probes, the submission's answers, and the oracle to
-compare them with), and CheckFailed, the one way a check fails."""
+compare them with, passed in by the product that runs the checks), and CheckFailed, the one way a check fails."""
 import json
 from pathlib import Path
 
@@ -35,11 +35,10 @@ class Evidence:
 
     @property
     def oracle(self):
-        """What the checks compare with: the reference in the grader (grader/oracle.py), stored data and the
-        student's own functions in the student kit."""
+        """What the checks compare with, as passed in: the reference in the grader (grader/oracle.py, which
+        grader.evidence.Evidence passes), stored data and the student's own functions in the student kit."""
         if self._oracle is None:
-            from .oracle import ReferenceOracle  # not in the student kit, which always passes its own
-            self._oracle = ReferenceOracle()
+            raise RuntimeError("this Evidence was made without an oracle, and a check asked for one")
         return self._oracle
 
     def expected(self, pid):
@@ -55,7 +54,12 @@ class Evidence:
         return self.probes[pid]
 
     def ids(self, prefix):
+        """The ids of a family of probes ("s4.forward.rand"), in the plan's order."""
         return [pid for pid in self.probes if pid.startswith(prefix)]
+
+    def ids_of_role(self, section, role):
+        """The ids of section's probes with this role (probe_ids.ROLES), in the plan's order."""
+        return [pid for pid, p in self.probes.items() if p.section == section and p.role == role]
 
     def has_hidden(self):
         return not self.visible_only

@@ -34,6 +34,7 @@ class Probe:
     hidden: bool = True
     timeout: float = 30.0
     seed: int = None  # numpy, torch and random are seeded with it before the call
+    role: str = None  # what the probe is for (probe_ids.ROLES): the checks select by it; never sent to the child
 
 
 @dataclass
@@ -167,11 +168,17 @@ def from_spec(spec, arrays):
     raise ValueError(f"unknown argument kind {t!r}")
 
 
+def stored_spec(probe, arrays):
+    """A probe as the student kit stores it: probe_spec's JSON with its section, visibility, time limit and role."""
+    return dict(probe_spec(probe, arrays), section=probe.section, hidden=probe.hidden, timeout=probe.timeout,
+                role=probe.role)
+
+
 def probe_from_spec(spec, arrays):
-    """A Probe back from probe_spec's JSON (with its section, visibility and time limit added)."""
+    """A Probe back from stored_spec's JSON."""
     return Probe(spec["id"], int(spec["section"]), spec["fn"], [from_spec(a, arrays) for a in spec["args"]],
                  {k: from_spec(v, arrays) for k, v in spec["kwargs"].items()}, bool(spec.get("hidden", False)),
-                 float(spec["timeout"]), spec.get("seed"))
+                 float(spec["timeout"]), spec.get("seed"), spec.get("role"))
 
 
 @dataclass
