@@ -3,7 +3,7 @@
 Out: a Probe and its arguments (Tensor, TorchModule, StudentModule, ResultOf) as JSON plus arrays
 (to_spec, probe_spec; back with from_spec, which the student kit uses for its stored probes).
 In: the child's answer files as an Answer whose values are TensorValue, ModuleValue, ForeignValue or
-plain Python and NumPy data (read_answer, decode). The child's half is grader/child.py, one
+plain Python and NumPy data (read_answer, decode). The child's half is hw8core/child.py, one
 self-contained file; tests/test_wire.py round-trips every type through both halves.
 """
 import errno
