@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .classreport import feedback_markdown, write_outputs
-from .i18n import Msg, set_lang
-from .supervisor import write_new
+from hw8core.i18n import Msg, set_lang
+from hw8core.supervisor import write_new
 
 MAX_FILE_BYTES = 50 * 2 ** 20
 PER_JOB_BYTES = int(1.5 * 2 ** 30)  # a grading worker with its sandboxed child peaks near 1 GB (make bench)

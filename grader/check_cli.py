@@ -4,8 +4,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .grade import grade
-from .homework import SECTIONS
-from .i18n import Msg, set_lang
+from hw8core.homework import SECTIONS
+from hw8core.i18n import Msg, set_lang
 
 
 def render(results, console):

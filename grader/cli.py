@@ -11,9 +11,9 @@ import shutil
 import sys
 
 from . import __version__
-from .homework import SECTIONS
-from .i18n import Msg
-from .supervisor import Limits
+from hw8core.homework import SECTIONS
+from hw8core.i18n import Msg
+from hw8core.supervisor import Limits
 
 USER_HELP = ("run the submission's code as this existing unprivileged user, so that it cannot read the reference "
              "or touch the grader (hw8-grade must run as root)")

@@ -5,8 +5,8 @@ import numpy as np
 import torch
 
 import reference
-from .child import TORCH_MODULES
-from .wire import StudentModule, Tensor, TorchModule
+from hw8core.child import TORCH_MODULES
+from hw8core.wire import StudentModule, Tensor, TorchModule
 
 TORCH_CLASSES = {name: getattr(torch.nn, name) for name in TORCH_MODULES}
 REFERENCE_CLASSES = {"CharRNN": reference.CharRNN, "Seq2Seq": reference.Seq2Seq}

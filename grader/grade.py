@@ -9,11 +9,11 @@ from reference import API_NAMES
 from . import results as gradescope
 from .catalog import catalog
 from .evidence import Evidence
-from .i18n import set_lang
-from .loader import load_for_grading
+from hw8core.i18n import set_lang
+from hw8core.loader import load_for_grading
 from .probes import plan
 from .sandbox import Sandbox
-from .supervisor import Limits
+from hw8core.supervisor import Limits
 from .timeouts import calibrate
 
 

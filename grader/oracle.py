@@ -1,17 +1,19 @@
 """What the checks compare a submission with, in the grader: the reference, run in this trusted process.
 
-Every check asks `evidence.oracle`, never `reference` itself, so the check modules can also run in the
-student kit, whose oracle answers the same questions from data stored when the kit was built and
-from the student's own functions (student_kit/hw8check/oracle.py).
+Every check asks `evidence.oracle`, never `reference` itself, so the check modules (hw8core/checks/) also run in
+the student kit, whose oracle answers the same questions from data stored when the kit was built and
+from the student's own functions (student_kit/hw8check/stored_oracle.py). The grader's Evidence
+(grader/evidence.py) passes this one in; nothing in hw8core names it.
 """
 import numpy as np
 import torch
 
 import reference
+from hw8core.checks.models import torch_module
+from hw8core.homework import SEQ_DATA
 
 from .criteria import PASS_ACCURACY, binary_adder_sums, char_lm_loss, sums_accuracy
 from .expected import REFERENCE_CLASSES, expected, to_numpy
-from .homework import SEQ_DATA
 
 
 class ReferenceOracle:
@@ -30,7 +32,6 @@ class ReferenceOracle:
 
     def run_built(self, kind, net, linear, seq):
         """The modules a student built, run by the reference on seq: outputs (T, batch, out) as NumPy."""
-        from .checks.models import torch_module
         runner = reference.run_rnncell if kind == "RNNCell" else reference.run_rnn
         with torch.no_grad():
             _, outputs = runner(torch_module(kind, net), torch_module("Linear", linear), torch.tensor(seq))

@@ -9,11 +9,12 @@ import time
 
 import pytest
 
+from hw8core.evidence import CheckFailed
+from hw8core.feedback import (OUTPUT_CAP, _cap, internal_error, internal_error_trace, make_info_test,
+                              make_loading_report, make_output_entry)
+from hw8core.i18n import Msg, get_lang
+
 from .catalog import CHECKS_DIR, Outcome, catalog, info_of
-from .evidence import CheckFailed
-from .feedback import (OUTPUT_CAP, _cap, internal_error, internal_error_trace, make_info_test, make_loading_report,
-                       make_output_entry)
-from .i18n import Msg, get_lang
 
 FILE_CAP = 2 ** 20  # bytes of results.json
 _PYTEST_VERSION = tuple(int(part) for part in re.match(r"(\d+)\.(\d+)", pytest.__version__).groups())

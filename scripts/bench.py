@@ -63,8 +63,8 @@ GRADE_ONE = """
 import json, sys
 sys.path.insert(0, {root!r})
 from grader.grade import grade
-from grader.supervisor import Limits
-from grader.i18n import set_lang
+from hw8core.supervisor import Limits
+from hw8core.i18n import set_lang
 set_lang("en")
 results, run = grade({path!r}, seed=0, limits=Limits(memory_bytes=int({gib} * 2 ** 30)))
 print(json.dumps({{"score": results["score"], "vm_peak_kb": run.report.child_vm_peak_kb,
@@ -142,7 +142,7 @@ KIT_SECTIONS = """
 import json, sys, time
 sys.path.insert(0, {site!r})
 import hw8check
-from grader.loader import load
+from hw8core.loader import load
 ns = {{"__name__": "__main__"}}
 for cell in load({example!r}).cells:
     if "hw8check" not in cell.source and "__main__" not in cell.source:

@@ -1,7 +1,7 @@
 """make autograder: build dist/autograder.zip for Gradescope.
 
 Gradescope unpacks the zip into /autograder/source: setup.sh, its verify_image.py and run_autograder
-sit at the zip's root beside grader/, reference/ and the pinned requirements (one lock per Python). Nothing is pip-installed from it, so
+sit at the zip's root beside grader/, hw8core/, reference/ and the pinned requirements (one lock per Python). Nothing is pip-installed from it, so
 the sandbox user, who cannot read /autograder/source, cannot read the reference either.
 """
 import os
@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INCLUDE = ["grader", "reference", "pyproject.toml", "setup.py", "requirements.txt", "requirements", "README.md"]
+INCLUDE = ["grader", "hw8core", "reference", "pyproject.toml", "setup.py", "requirements.txt", "requirements", "README.md"]
 
 
 def files():

@@ -5,11 +5,12 @@
 Writes, in --out: the template hw8.ipynb, a wheel of the `hw8check` package (`hw8-check` command
 and `hw8check.check(N)` for the notebook), and README.md for students; and --out + ".zip" of it all.
 
-The package is the kit's own modules (student_kit/hw8check/) plus copies of the grader modules that
-run the visible checks (SHARED below: the checks themselves, the child, the supervisor, the loader),
-so the kit shows the same check numbers and messages as Gradescope. No module of reference/ is
-copied: the visible probes' expected values are computed here, from the reference, and stored as
-numbers (data/kit.json and data/arrays.npz).
+The wheel holds two packages: hw8core, the core the grader installs too (the checks themselves, the
+child, the supervisor, the loader, the wire format, the messages), so the kit shows the same check
+numbers and messages as Gradescope; and hw8check, the kit's own modules (student_kit/hw8check/),
+with its data generated here (hw8check/data/). Both are taken whole, as packages, from where they
+live. No module of reference/ is in it: the visible probes' expected values are computed here, from
+the reference, and stored as numbers (data/kit.json and data/arrays.npz).
 """
 import argparse
 import json
@@ -26,19 +27,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader import timeouts  # noqa: E402
-from reference import API_NAMES  # noqa: E402
-from grader.homework import IDX2CHAR, SECTIONS, SEQ_DATA, X_TEXT  # noqa: E402
 from grader.oracle import ReferenceOracle  # noqa: E402
 from grader.probes import plan  # noqa: E402
-from grader.supervisor import Limits  # noqa: E402
-from grader.wire import Probe, ResultOf, Tensor, probe_spec, to_spec  # noqa: E402
+from hw8core import probe_ids as P  # noqa: E402
+from hw8core.homework import IDX2CHAR, SEQ_DATA, X_TEXT  # noqa: E402
+from hw8core.supervisor import Limits  # noqa: E402
+from hw8core.wire import Probe, ResultOf, Tensor, stored_spec, to_spec  # noqa: E402
+from reference import API_NAMES  # noqa: E402
 
-SHARED = ["child.py", "catalog.py", "feedback.py", "homework.py", "i18n.py", "loader.py", "probe_ids.py", "evidence.py",
-          "selfcheck.py", "supervisor.py", "wire.py", "tolerances.json", "checks/__init__.py", "checks/common.py",
-          "checks/marks.py", "checks/models.py", "checks/srn.py"] + [f"checks/test_s{n}.py" for n in SECTIONS]
+CORE = ROOT / "hw8core"  # the shared package, whole
+KIT = ROOT / "student_kit" / "hw8check"  # the kit's own modules, whole
 # The functions whose visible answers are compared with a stored expected value. Trainings, module
 # builders and calls on the student's own trained model have none: they are judged by the checks'
-# own criteria and by the kit's extra probes (student_kit/hw8check/oracle.py).
+# own criteria and by the kit's extra probes (student_kit/hw8check/stored_oracle.py).
 EXPECTED_FOR = {"srn_forward", "srn_forward_tanh", "run_rnncell", "run_rnn", "int2binary", "binary2int",
                 "binary_adder_forward", "binary_adder_gradients", "add_binary", "make_data"}
 VERSION = "1.0.0"
@@ -46,8 +47,8 @@ VERSION = "1.0.0"
 
 def kit_probes():
     """The grader's visible probes (seed 0: they do not depend on it), then the kit's extra probes after each training.
-    The staged package must be importable (stage_package puts it first on sys.path)."""
-    from hw8check.oracle import ADDER_CHUNKS, ADDER_N, adder_sums_probe, logits_probe
+    The kit's package must be importable (stage_package puts student_kit/ first on sys.path)."""
+    from hw8check.stored_oracle import ADDER_CHUNKS, ADDER_N, adder_sums_probe, logits_probe
     probes = plan(0, visible_only=True)
     timeouts._speed = 1.0  # the limits as measured (grader/timings.json), not this build machine's
     timeouts.calibrate(probes)
@@ -60,18 +61,18 @@ def kit_probes():
                 rows = np.array([[a, b] for a in range(chunk * per, (chunk + 1) * per) for b in range(ADDER_N)],
                                 np.int16)  # stored in arrays.npz; the child passes each row as Python ints
                 out.append(Probe(adder_sums_probe(p.id, chunk), 4, "@each", ["add_binary", [ResultOf(p.id)], rows],
-                                 hidden=False, timeout=timeouts.FLOOR))
+                                 hidden=False, timeout=timeouts.FLOOR, role=P.KIT))
         elif p.fn == "train_char_lm":
             x = Tensor(np.array([[IDX2CHAR.index(ch) for ch in X_TEXT]], np.int64))  # (1, 5)
             out.append(Probe(logits_probe(p.id), 5, "@call", [ResultOf(p.id, 0), x], hidden=False,
-                             timeout=timeouts.FLOOR))
+                             timeout=timeouts.FLOOR, role=P.KIT))
         elif p.fn == "train_seq2seq":
             import reference
             enc, dec, _ = reference.make_data([[word, "?" * 5] for word, _t in SEQ_DATA])  # translate's inputs
             h0 = np.zeros((1, len(SEQ_DATA), 128), np.float32)
             out.append(Probe(logits_probe(p.id), 7, "@call",
                              [ResultOf(p.id), Tensor(enc.numpy()), Tensor(h0), Tensor(dec.numpy())],
-                             hidden=False, timeout=timeouts.FLOOR))
+                             hidden=False, timeout=timeouts.FLOOR, role=P.KIT))
     return out
 
 
@@ -92,7 +93,7 @@ def kit_data():
     oracle = ReferenceOracle()
     probes = kit_probes()
     arrays = {}
-    specs = [dict(probe_spec(p, arrays), section=p.section, hidden=False, timeout=p.timeout) for p in probes]
+    specs = [stored_spec(p, arrays) for p in probes]  # every probe of the kit is visible
     expected = {p.id: to_spec(plain(oracle.expected(p)), arrays) for p in probes if p.fn in EXPECTED_FOR}
     limits = Limits()
     meta = {"version": VERSION, "api_names": API_NAMES, "probes": specs, "expected": expected,
@@ -105,12 +106,14 @@ def kit_data():
 
 SETUP = '''from setuptools import setup
 
+# The packages are taken whole from where they live (package_dir); only hw8check/data/ is made for this build.
 setup(
     name="hw8-check",
     version="{version}",
     description="Homework 8 (RNN): self-check the visible checks on your own machine, no solutions inside",
-    packages=["hw8check", "hw8check.checks"],
-    package_data={{"hw8check": ["*.json", "data/*"]}},
+    packages=["hw8core", "hw8core.checks", "hw8check", "hw8check.data"],
+    package_dir={{"hw8core": {core!r}, "hw8check": {kit!r}, "hw8check.data": "data"}},
+    package_data={{"hw8core": ["*.json"], "hw8check.data": ["kit.json", "arrays.npz"]}},
     python_requires=">=3.9",
     # Nothing: the kit uses the numpy and torch the student already has, and never installs or upgrades them.
     install_requires=[],
@@ -120,23 +123,22 @@ setup(
 
 
 def stage_package(stage):
-    pkg = stage / "hw8check"
-    (pkg / "checks").mkdir(parents=True)
-    (pkg / "data").mkdir()
-    for rel in SHARED:
-        shutil.copyfile(ROOT / "grader" / rel, pkg / rel)
-    for f in (ROOT / "student_kit" / "hw8check").glob("*.py"):
-        shutil.copyfile(f, pkg / f.name)
-    sys.path.insert(0, str(stage))
+    """A setup.py in `stage` that builds the wheel from hw8core/ and student_kit/hw8check/ as they are, and the kit's
+    data (computed from the reference) in stage/data/, which the wheel installs as hw8check/data/."""
+    data = stage / "data"
+    data.mkdir(parents=True)
+    sys.path.insert(0, str(KIT.parent))
     try:
         meta, arrays = kit_data()
-    finally:  # the staged copy goes away with its folder: nothing may keep importing it
-        sys.path.remove(str(stage))
+    finally:  # the kit's modules are imported from the source tree for the build only: nothing may keep them
+        sys.path.remove(str(KIT.parent))
         for name in [m for m in sys.modules if m == "hw8check" or m.startswith("hw8check.")]:
             del sys.modules[name]
-    (pkg / "data" / "kit.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    np.savez_compressed(pkg / "data" / "arrays.npz", **arrays)
-    (stage / "setup.py").write_text(SETUP.format(version=VERSION))
+    (data / "__init__.py").write_text('"""The kit\'s stored probes and expected values (numbers only), made by '
+                                      'scripts/build_student_kit.py."""\n')
+    (data / "kit.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    np.savez_compressed(data / "arrays.npz", **arrays)
+    (stage / "setup.py").write_text(SETUP.format(version=VERSION, core=str(CORE), kit=str(KIT)))
 
 
 def build(out):

@@ -100,7 +100,7 @@ def failed(results):
 def internal_errors(results):
     """{number: output} of every test whose output is the internal-error message, in either language, and of the
     internal errors results.json counts (extra_data.internal_errors; missing counts as one: fail closed)."""
-    from grader.feedback import INTERNAL_ERROR
+    from hw8core.feedback import INTERNAL_ERROR
     hit = {t["number"]: t["output"][:1500] for t in results["tests"]
            if INTERNAL_ERROR.en in t["output"] or INTERNAL_ERROR.zh in t["output"]}
     extra = results.get("extra_data", {})
@@ -159,8 +159,8 @@ def hw8check(kit):
 
 @pytest.fixture(autouse=True)
 def _messages_in_english():
-    """Messages render in a process-wide language (grader.i18n); a test that switches it must not leak into the next."""
-    from grader import i18n
+    """Messages render in a process-wide language (hw8core.i18n); a test that switches it must not leak into the next."""
+    from hw8core import i18n
     i18n.set_lang("en")
     yield
     i18n.set_lang("en")

@@ -312,7 +312,7 @@ def s7_pads_in_place_and_needs_an_e():
 
 
 # name: (files, its section, the section's score, {failing check: words of its message}). Scores: points.toml's
-# section points times the failing checks' share of the section's weights (grader/checks/test_sN.py).
+# section points times the failing checks' share of the section's weights (hw8core/checks/test_sN.py).
 HOMEWORK_QUIRKS = {
     # 1.2, weight 6.5 of 10: 10 - 6.5
     "s1_scalar_weights": (s1_scalar_weights, 1, 3.5, {"1.2": "srn_forward raised ValueError"}),

@@ -133,7 +133,7 @@ def trains_like_the_reference(mod, section, seeds=(0, 1, 2)):
             model, _ = mod.train_char_lm(epochs=budgets["char_lm_epochs"]["budget"], lr=0.05, seed=seed)
             ref = R.CharRNN()
             ref.load_state_dict(model.state_dict())
-            if not char_lm_loss(ref) < 0.05 or R.predict(ref) != "ohlol":  # grader/checks/test_s5.py's criterion
+            if not char_lm_loss(ref) < 0.05 or R.predict(ref) != "ohlol":  # hw8core/checks/test_s5.py's criterion
                 return f"train_char_lm(seed={seed}) at the graded budget: loss {char_lm_loss(ref):.4f}"
         elif section == 7:
             model = mod.train_seq2seq(epochs=budgets["seq2seq_epochs"]["budget"], lr=0.001, batch_size=3, seed=seed)

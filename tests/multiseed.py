@@ -11,10 +11,10 @@ import time
 from grader.catalog import catalog
 from grader.evidence import Evidence
 from grader.grade import run_sandboxed
-from grader.loader import load
+from hw8core.loader import load
 from grader.probes import plan
 from grader.results import make_results, run_checks
-from grader.supervisor import RunReport
+from hw8core.supervisor import RunReport
 
 
 def _shared(probe):

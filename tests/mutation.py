@@ -385,7 +385,7 @@ def grade_mutant(mutant, folder, seeds=SEEDS):
     """The mutant as hw8.py in folder, graded on its own section at each seed (one sandboxed run, tests/multiseed.py):
     {"scores": [section score per seed], "full": the section's points, "outcome": ..., "failed": {seed: [checks]}}."""
     from grader.catalog import load_points
-    from grader.supervisor import Limits
+    from hw8core.supervisor import Limits
     from multiseed import SeedRuns, section_scores
 
     folder = Path(folder)

@@ -112,7 +112,7 @@ def _candidates():
                 if name in ("s1_srn.py", "test_s1.py"):
                     yield os.path.join(here, name)
     for entry in sys.path:  # an installed or editable copy of the grader
-        for rel in ("reference/s1_srn.py", "grader/checks/test_s1.py"):
+        for rel in ("reference/s1_srn.py", "grader/oracle.py"):
             yield os.path.join(entry, rel)
 
 
@@ -357,7 +357,7 @@ def _integrity_case(autograder, name, tmp_path):
     unix.listen(1)
     fill = {"TARGET": str(secret), "SIZE": secret.stat().st_size, "HANG": 40, "TOKEN": token,
             "TCP_PORT": tcp.getsockname()[1], "UDP_PORT": udp.getsockname()[1], "SOCKET": str(plant.parent / "sock"),
-            "PLANTS": [str(plant), str(autograder / "source" / "grader" / "checks" / "test_s9_planted.py"),
+            "PLANTS": [str(plant), str(autograder / "source" / "hw8core" / "checks" / "test_s9_planted.py"),
                        str(autograder / "results" / "results.json")]}
     try:
         results = run_autograder(autograder, {"hw8.py": BASE + "\n\n" + attack_source(name, **fill)})
@@ -391,7 +391,7 @@ def test_integrity_attacks_as_gradescope_runs_them(autograder, name, tmp_path):
     assert secret.read_text()[:60] not in text
     assert stat.S_IMODE(secret.stat().st_mode) & 0o077 == 0  # overreaches' chmod of TARGET (the reference) failed
     assert heard == [] and not plant.exists()
-    assert not (autograder / "source" / "grader" / "checks" / "test_s9_planted.py").exists()
+    assert not (autograder / "source" / "hw8core" / "checks" / "test_s9_planted.py").exists()
     assert "planted" not in (autograder / "results" / "results.json").read_text()
     leftovers = [f"{d}/hw8-leak-{token}" for d in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")]
     assert [p for p in leftovers if os.path.lexists(p)] == []

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from grader.batch import discover, main as batch_main
-from grader.supervisor import Limits
+from hw8core.supervisor import Limits
 
 from conftest import ROOT, mutate
 

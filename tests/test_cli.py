@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from grader.check_cli import main as check_main
-from grader.loader import load
+from hw8core.loader import load
 
 from conftest import ROOT, mutate, reference_module_source, write_submission
 
@@ -135,7 +135,7 @@ def test_check_has_no_seed_option_because_a_visible_run_does_not_depend_on_the_s
     visible probe ever draw from the seed, this fails, and `check` needs its --seed back."""
     from grader.cli import build_parser
     from grader.probes import plan
-    from grader.wire import probe_spec
+    from hw8core.wire import probe_spec
 
     def received(probes):  # what the child is sent: JSON specs and their arrays
         arrays = {}

@@ -11,7 +11,7 @@ Seeds share one sandboxed run (tests/multiseed.py), so 3 seeds cost about one gr
 """
 import pytest
 
-from grader.supervisor import Limits
+from hw8core.supervisor import Limits
 
 from conftest import assert_no_internal_error, full_marks, reference_module_source, write_submission
 from corpus import CHEATS, CORRECT, HOMEWORK_QUIRKS, write
@@ -65,7 +65,7 @@ def test_the_random_build_probe_never_asks_for_the_homework_sizes(tmp_path):
     """Seeds 44, 67, 94 and 121 (1 in 100) once drew (2, 2, 2), the homework's own sizes, for the random build
     probe. The right answers then compared unequal (modules by identity), so a correct builder gave "the same
     answer whatever its inputs" and lost 3.1: measured, the example scored 98 at seed 44."""
-    from grader.checks.common import _equal
+    from hw8core.checks.common import _equal
     from grader.expected import to_numpy
     from grader.probes import plan
     import reference

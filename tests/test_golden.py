@@ -11,7 +11,7 @@ import re
 import pytest
 
 from grader.grade import grade_to_file
-from grader.supervisor import Limits
+from hw8core.supervisor import Limits
 
 from conftest import ROOT, mutate, write_submission
 

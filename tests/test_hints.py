@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import reference
-from grader.checks.test_s4 import check_gradients
+from hw8core.checks.test_s4 import check_gradients
 from grader.evidence import CheckFailed, TOLERANCES
-from grader.probes import original_adder_weights
+from grader.probe_inputs import original_adder_weights
 
 
 class _Evidence:

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from grader.grade import grade_to_file
-from grader.supervisor import Limits
+from hw8core.supervisor import Limits
 
 from conftest import ROOT, assert_no_internal_error, orphans, own_sleeps, section_scores, sleepers
 

@@ -18,22 +18,28 @@ try:
 except ImportError:  # Python < 3.11
     import tomli as tomllib
 
-# Top-level imports of grader/ and reference/ -> the distribution that provides them.
+# Top-level imports of grader/, hw8core/ and reference/ -> the distribution that provides them.
 DISTRIBUTION = {"numpy": "numpy", "torch": "torch", "nbformat": "nbformat", "gradescope_utils": "gradescope-utils",
                 "pytest": "pytest", "rich": "rich", "IPython": "ipython", "psutil": "psutil", "tomli": "tomli",
                 "yaml": "pyyaml", "matplotlib": "matplotlib", "distributed": "dask[distributed]",
                 "pyseccomp": "pyseccomp", "tqdm": "tqdm"}
 
 
+def _sources():
+    """The installed packages' modules: the grader, the core it shares with the student kit, the reference."""
+    return list((ROOT / "grader").rglob("*.py")) + list((ROOT / "hw8core").rglob("*.py")) + \
+        list((ROOT / "reference").glob("*.py"))
+
+
 def _imported_modules():
     found = set()
-    for path in list((ROOT / "grader").rglob("*.py")) + list((ROOT / "reference").glob("*.py")):
+    for path in _sources():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 found |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 found.add(node.module.split(".")[0])
-    return found - set(sys.stdlib_module_names) - {"grader", "reference"}
+    return found - set(sys.stdlib_module_names) - {"grader", "hw8core", "reference"}
 
 
 def _project():
@@ -71,7 +77,7 @@ def test_setup_py_is_only_a_shim_and_pyproject_has_the_build_system():
 def test_code_parses_on_the_oldest_python_declared():
     """requires-python says 3.9: nothing may need a newer grammar (`match`, `X | None` evaluated at runtime)."""
     assert _project()["project"]["requires-python"] == ">=3.9"
-    for path in list((ROOT / "grader").rglob("*.py")) + list((ROOT / "reference").glob("*.py")):
+    for path in _sources():
         text = path.read_text()
         ast.parse(text, feature_version=(3, 9))
         if re.search(r":\s*\w+ \| None", text):
@@ -84,7 +90,7 @@ def wheel(tmp_path_factory):
     src = tmp_path_factory.mktemp("src")
     for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(ROOT / name, src / name)
-    for name in ("grader", "reference"):
+    for name in ("grader", "hw8core", "reference"):
         shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     out = tmp_path_factory.mktemp("wheels")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out),
@@ -97,9 +103,10 @@ def test_wheel_holds_every_module_and_the_package_data(wheel):
     import grader
     assert wheel.name == f"rnn_hw8_grader-{grader.__version__}-py3-none-any.whl"
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {"grader/checks/pytest.ini", "grader/points.toml", "grader/results.schema.json", "grader/timings.json",
-                "grader/tolerances.json", "grader/TOLERANCES.md", "reference/budgets.json", "reference/BUDGETS.md"}
-    for folder, patterns in (("grader", ("*.py", "*.toml", "*.json", "*.md")), ("grader/checks", ("*.py", "*.ini")),
+    expected = {"hw8core/checks/pytest.ini", "grader/points.toml", "grader/results.schema.json", "grader/timings.json",
+                "hw8core/tolerances.json", "grader/TOLERANCES.md", "reference/budgets.json", "reference/BUDGETS.md"}
+    for folder, patterns in (("grader", ("*.py", "*.toml", "*.json", "*.md")), ("grader/plans", ("*.py",)),
+                             ("hw8core", ("*.py", "*.json")), ("hw8core/checks", ("*.py", "*.ini")),
                              ("reference", ("*.py", "*.json", "*.md"))):
         expected |= {f"{folder}/{p.name}" for pattern in patterns for p in (ROOT / folder).glob(pattern)}
     assert not expected - names, sorted(expected - names)

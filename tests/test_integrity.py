@@ -18,10 +18,11 @@ import time
 import jsonschema
 import pytest
 
-from grader import confine, wire
+from grader import confine
+from hw8core import wire
 from grader.grade import grade
 from grader.leftovers import ipc_objects, lock_run_folder, new_entries, remove_ipc, remove_stale_runs, shared_entries
-from grader.supervisor import Limits, Supervisor
+from hw8core.supervisor import Limits, Supervisor
 
 from conftest import ROOT, section_scores
 from test_hostile import BASE, LIMITS
@@ -156,7 +157,7 @@ class _Replay(Supervisor):
 
 
 def test_supervisor_accepts_only_forward_steps(tmp_path):
-    from grader.wire import Probe
+    from hw8core.wire import Probe
     probes = [Probe("p1", 1, "f", timeout=2.0), Probe("p2", 1, "f", timeout=2.0)]
     sup = _Replay(["x = 1"], probes, ["f"], Limits(), workdir=tmp_path)
     ev = lambda **e: json.dumps(e).encode()  # noqa: E731
@@ -221,7 +222,7 @@ def test_no_network_and_no_writes_outside_the_run(layers, tmp_path):
     plant.parent.mkdir()
     # The installed grader's own checks, where a planted module would run in every later grade (150/100 before):
     # tried only when confined, so that a failing defence cannot disturb the other tests for long.
-    real = ROOT / "grader" / "checks" / f"test_s9_planted_{os.getpid()}.py"
+    real = ROOT / "hw8core" / "checks" / f"test_s9_planted_{os.getpid()}.py"
     plants = [str(plant)] + ([str(real)] if layers is None else [])
     try:
         results, evidence = grade_attack(tmp_path, "reaches_out", layers=layers, sections=(1,),
@@ -338,7 +339,7 @@ def test_stale_run_folders_are_removed_and_live_ones_kept(tmp_path):
 
 def test_a_run_folder_is_private_to_its_run(tmp_path):
     from grader.sandbox import Sandbox
-    from grader.wire import Probe
+    from hw8core.wire import Probe
     sandbox = Sandbox(["x = 1"], [Probe("p", 1, "f")], ["f"], Limits())
     try:
         sandbox._prepare()

@@ -24,7 +24,7 @@ def _crash(evidence, section, fn):
 
 
 def _graded_with_a_crashing_check(tmp_path, monkeypatch):
-    from grader.checks import srn
+    from hw8core.checks import srn
     monkeypatch.setattr(srn, "check_homework", _crash)  # check 1.1 (and 2.1) call it
     path = write_submission(tmp_path / "sub", SECTION1)
     results, _ = grade(path, seed=5, sections={1})
@@ -39,7 +39,7 @@ def test_a_check_that_crashes_scores_zero_says_so_and_its_traceback_is_hidden(tm
     assert tests["1.1"]["output"].startswith("The grader could not finish this check (an internal error; please tell "
                                              "the course staff).")
     assert "ZeroDivisionError" in tests["1.1"]["output"] and "Traceback" not in tests["1.1"]["output"]
-    # only the crashing check is lost: 1.1's weight 3 of section 1's 10 (grader/checks/test_s1.py)
+    # only the crashing check is lost: 1.1's weight 3 of section 1's 10 (hw8core/checks/test_s1.py)
     assert results["extra_data"]["sections"] == {"1": 7.0}
     assert results["extra_data"]["internal_errors"] == 1 and results["extra_data"]["internal_error_checks"] == ["1.1"]
     hidden = tests["0.3"]

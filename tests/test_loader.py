@@ -5,7 +5,7 @@ import sys
 import nbformat
 import pytest
 
-from grader.loader import LoadError, find_submission, load
+from hw8core.loader import LoadError, find_submission, load
 
 
 def _nb(cells, minor=5):
@@ -127,7 +127,7 @@ def test_module_with_a_syntax_error_keeps_its_other_statements(tmp_path):
 def test_without_nbformat_and_ipython_as_in_a_bare_student_kit(tmp_path, monkeypatch):
     """The student kit declares no dependency: without nbformat and IPython, v4 and v3 notebooks still read and
     magic or shell lines become no-ops (`pass`)."""
-    import grader.loader as loader
+    import hw8core.loader as loader
     (tmp_path / "hw8.ipynb").write_text(_nb(["%matplotlib inline\n!pip install torch\nx = 1", "%%time\ny = 2",
                                              "if True:\n    %time z = 3\n    !ls\n    w = 4"]))
     monkeypatch.setitem(sys.modules, "nbformat", None)  # `import nbformat` now raises ImportError

@@ -239,7 +239,7 @@ def test_nothing_mutates_its_inputs():
 
 def test_the_homework_data_the_kit_ships_is_the_references():
     """grader/homework.py spells the homework's data for the checks and the student kit; it must be the reference's."""
-    from grader import homework
+    from hw8core import homework
     from reference import s5_char_lm, s7_seq2seq
     assert homework.SECTIONS == tuple(R.API) == tuple(R.MODULES)
     assert homework.LETTERS == R.LETTERS and homework.SEQ_DATA == R.SEQ_DATA and homework.IDX2CHAR == R.IDX2CHAR

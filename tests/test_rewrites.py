@@ -6,7 +6,7 @@ sandboxed run (tests/multiseed.py), so three seeds cost about one grade.
 """
 import pytest
 
-from grader.supervisor import Limits
+from hw8core.supervisor import Limits
 
 from conftest import SEED, section_scores
 from corpus import write

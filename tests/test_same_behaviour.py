@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from grader.checks import models
-from grader.checks.common import same_value
-from grader.checks.test_s7 import check_make_data
+from hw8core.checks import models
+from hw8core.checks.common import same_value
+from hw8core.checks.test_s7 import check_make_data
 from grader.evidence import CheckFailed, Evidence
-from grader.supervisor import RunReport
-from grader.wire import Answer, ModuleValue, Probe, TensorValue
+from hw8core.supervisor import RunReport
+from hw8core.wire import Answer, ModuleValue, Probe, TensorValue
 
 import reference
 

@@ -5,9 +5,9 @@ import time
 import numpy as np
 import psutil
 
-from grader.probes import Probe
+from hw8core.wire import Probe
 from grader.sandbox import Sandbox
-from grader.supervisor import Limits
+from hw8core.supervisor import Limits
 
 from conftest import own_sleeps, sleepers
 

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from grader.grade import grade
-from grader.homework import SECTIONS
+from hw8core.homework import SECTIONS
 from grader.results import run_checks
 
 from conftest import ROOT, mutate, reference_module_source, verdicts, write_submission
@@ -256,8 +256,8 @@ def test_a_grader_cleaning_stale_runs_leaves_the_kits_live_folder(hw8check, tmp_
     import tempfile
     import hw8check.runner
     from grader.leftovers import remove_stale_runs
-    from grader.supervisor import Limits, Supervisor
-    from grader.wire import Probe
+    from hw8core.supervisor import Limits, Supervisor
+    from hw8core.wire import Probe
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     kit_run = hw8check.runner.PortableRun(["x = 1"], [Probe("p", 1, "f")], ["f"], Limits())
     grader_like = Supervisor(["x = 1"], [Probe("p", 1, "f")], ["f"], Limits())  # positive control: the grader's prefix

@@ -1,13 +1,14 @@
-"""The arguments-unmodified checks (grader/checks/common.expect_all_unmodified) judge the calls that returned, and
-decide "nothing to judge" on the homework's own inputs only (ids ending in .hw, the same at every seed), so their
+"""The arguments-unmodified checks (hw8core/checks/common.expect_all_unmodified) judge the calls that returned, and
+decide "nothing to judge" on the homework's own inputs only (role HOMEWORK, the same at every seed), so their
 verdict never depends on which random shapes a seed drew (issue 17, item 5). No sandbox: a stand-in evidence."""
 import numpy as np
 import pytest
 
-from grader.checks.common import expect_all_unmodified
+from hw8core import probe_ids as P
+from hw8core.checks.common import expect_all_unmodified
 from grader.evidence import CheckFailed
-from grader.i18n import Msg
-from grader.wire import Probe
+from hw8core.i18n import Msg
+from hw8core.wire import Probe
 
 
 class _Record:
@@ -19,7 +20,8 @@ class _Evidence:
     """Probes by id; `raised` lists the ids whose call raised, `modified` the ids whose first argument came back +1."""
 
     def __init__(self, ids, raised=(), modified=()):
-        self._probes = {pid: Probe(pid, 1, "srn_forward", [np.zeros((3, 2))]) for pid in ids}
+        self._probes = {pid: Probe(pid, 1, "srn_forward", [np.zeros((3, 2))], role=ROLES.get(pid, P.RANDOM))
+                        for pid in ids}
         self._raised, self._modified = set(raised), set(modified)
 
     def probe(self, pid):
@@ -37,6 +39,7 @@ class _Evidence:
 
 
 IDS = ["s1.hw", "s1.rand0", "s1.rand1", "s1.rand2"]
+ROLES = {"s1.hw": P.HOMEWORK}  # the plan's roles: the homework's own inputs, then random ones
 
 
 def _verdict(**kw):

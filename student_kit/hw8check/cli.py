@@ -14,14 +14,14 @@ try:  # numpy is the one thing the kit needs from the student's Python; say so p
 except ImportError:  # pragma: no cover - exercised by hand: a Python without numpy
     numpy = None
 else:
-    from .feedback import make_loading_report
-    from .i18n import Msg, set_lang
+    from hw8core.feedback import make_loading_report
+    from hw8core.i18n import Msg, set_lang
     from .kit import load_kit
-    from .loader import load_for_grading
-    from .evidence import Evidence
+    from hw8core.loader import load_for_grading
+    from hw8core.evidence import Evidence
     from .runner import PortableRun, linux_features, machine_memory, say_portable_once
-    from .selfcheck import SECTIONS, print_section, run_checks
-    from .supervisor import Limits, SandboxError
+    from hw8core.selfcheck import SECTIONS, print_section, run_checks
+    from hw8core.supervisor import Limits, SandboxError
 
 # Looser than the graded run's: a self-check must never fail correct but slow code on a busy laptop.
 # The cost is only a longer wait when something hangs. Time limits are the grader's, measured on the

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from hw8core.wire import from_spec, probe_from_spec
 
-from .oracle import StoredOracle
-from .wire import from_spec, probe_from_spec
+from .stored_oracle import StoredOracle
 
 DATA = Path(__file__).with_name("data")
 

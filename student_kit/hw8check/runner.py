@@ -13,15 +13,14 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-from .i18n import Msg
-from .supervisor import Supervisor
-from .wire import probe_spec
+from hw8core.i18n import Msg
+from hw8core.supervisor import Supervisor
+from hw8core.wire import probe_spec
 
-CHILD = Path(__file__).with_name("child.py")
+from hw8core import CHILD  # the child file (hw8core/child.py), copied into each run folder
 _said = False
 
 

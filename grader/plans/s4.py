@@ -1,7 +1,7 @@
 """Section 4's probes: the homework's sums and seed-0 weights, the training, then random widths and weights."""
 import numpy as np
 
-from ..probes import BUDGETS, N_RANDOM, adder_bugs_show, decisive, input_sensitive, original_adder_weights
+from ..probe_inputs import BUDGETS, N_RANDOM, adder_bugs_show, decisive, input_sensitive, original_adder_weights
 
 
 def plan(p):

@@ -1,6 +1,7 @@
 """What the checks compare with, in the student kit: stored numbers, and the student's own functions.
 
-The grader's oracle (grader/oracle.py) runs the reference. Here there is none: the expected value
+Passed to the shared checks as Evidence(..., oracle=kit.oracle()) (hw8core/evidence.py). The grader's oracle
+(grader/oracle.py) runs the reference. Here there is none: the expected value
 of each visible probe was stored when the kit was built, and a trained model is judged by extra
 probes the kit adds after each training (probe ids with ".kit_"): the student's add_binary over all
 128 x 128 sums, and the student's model's logits on the homework's inputs. It is the student's
@@ -8,9 +9,9 @@ own machine, so their functions need not be distrusted; the graded run re-checks
 """
 import numpy as np
 
-from .homework import IDX2CHAR, LETTERS, SEQ_DATA, Y_TEXT
-from .evidence import fail
-from .wire import TensorValue
+from hw8core.homework import IDX2CHAR, LETTERS, SEQ_DATA, Y_TEXT
+from hw8core.evidence import fail
+from hw8core.wire import TensorValue
 
 ADDER_N = 128  # operands a, b < 2**7: all 128 x 128 sums, as the grader's accuracy
 ADDER_CHUNKS = 2  # @each probes per training (an answer list holds at most 10000 items)
@@ -40,7 +41,7 @@ class StoredOracle:
         return dict(self._state_shapes[cls])
 
     def run_built(self, kind, net, linear, seq):
-        return None  # nothing to run them with; see grader/checks/test_s3.py's run_built_on_homework
+        return None  # nothing to run them with; see hw8core/checks/test_s3.py's run_built_on_homework
 
     def _sums(self, evidence, pid):
         if pid not in self._sums_of:

@@ -43,7 +43,7 @@ def check_binary2int(evidence, pid):
 
 
 def check_bits(evidence, pid):
-    (check_int2binary if ".int2binary." in pid else check_binary2int)(evidence, pid)
+    (check_int2binary if evidence.probe(pid).fn == "int2binary" else check_binary2int)(evidence, pid)
 
 
 def check_forward(evidence, pid):

@@ -3,7 +3,7 @@
 Out: a Probe and its arguments (Tensor, TorchModule, StudentModule, ResultOf) as JSON plus arrays
 (to_spec, probe_spec; back with from_spec, which the student kit uses for its stored probes).
 In: the child's answer files as an Answer whose values are TensorValue, ModuleValue, ForeignValue or
-plain Python and NumPy data (read_answer, decode). The child's half is grader/child.py, one
+plain Python and NumPy data (read_answer, decode). The child's half is hw8core/child.py, one
 self-contained file; tests/test_wire.py round-trips every type through both halves.
 """
 import errno
@@ -34,6 +34,7 @@ class Probe:
     hidden: bool = True
     timeout: float = 30.0
     seed: int = None  # numpy, torch and random are seeded with it before the call
+    role: str = None  # what the probe is for (probe_ids.ROLES): the checks select by it; never sent to the child
 
 
 @dataclass
@@ -167,11 +168,17 @@ def from_spec(spec, arrays):
     raise ValueError(f"unknown argument kind {t!r}")
 
 
+def stored_spec(probe, arrays):
+    """A probe as the student kit stores it: probe_spec's JSON with its section, visibility, time limit and role."""
+    return dict(probe_spec(probe, arrays), section=probe.section, hidden=probe.hidden, timeout=probe.timeout,
+                role=probe.role)
+
+
 def probe_from_spec(spec, arrays):
-    """A Probe back from probe_spec's JSON (with its section, visibility and time limit added)."""
+    """A Probe back from stored_spec's JSON."""
     return Probe(spec["id"], int(spec["section"]), spec["fn"], [from_spec(a, arrays) for a in spec["args"]],
                  {k: from_spec(v, arrays) for k, v in spec["kwargs"].items()}, bool(spec.get("hidden", False)),
-                 float(spec["timeout"]), spec.get("seed"))
+                 float(spec["timeout"]), spec.get("seed"), spec.get("role"))
 
 
 @dataclass

@@ -1,11 +1,12 @@
 """Section 7's probes: the homework's pairs and training, the student's translate on it, then random words and weights."""
 import numpy as np
 
-from .. import probe_ids as P
-from ..homework import LETTERS, SEQ_DATA
-from ..probes import (BUDGETS, N_RANDOM, decisive, distinct_sizes, one_hot_batch, raw_decoding,
-                      random_word, seq2seq_state, translation, translation_padded_to_5)
-from ..wire import ResultOf, StudentModule, Tensor
+from hw8core import probe_ids as P
+from hw8core.homework import LETTERS, SEQ_DATA
+from hw8core.wire import ResultOf, StudentModule, Tensor
+
+from ..probe_inputs import (BUDGETS, N_RANDOM, decisive, distinct_sizes, one_hot_batch, raw_decoding,
+                            random_word, seq2seq_state, translation, translation_padded_to_5)
 
 
 def plan(p):
@@ -13,7 +14,8 @@ def plan(p):
     p.add_training("s7", "train_seq2seq", "epochs", BUDGETS["seq2seq_epochs"]["budget"],
                    {"lr": 0.001, "batch_size": 3})
     for word, _target in SEQ_DATA:  # the student's own translate, on the student's own trained model
-        p.add(P.translate_trained(word), "translate", [ResultOf(P.train("s7"), None), word], hidden=False)
+        p.add(P.translate_trained(word), "translate", [ResultOf(P.train("s7"), None), word], hidden=False,
+              role=P.ON_TRAINED)
     for k in range(N_RANDOM):
         n_step = (6, 7, 8, 5)[k % 4]  # every run tries n_step other than the default 5
         pairs = [[random_word(p.rng, 1, n_step), random_word(p.rng, 1, n_step)]

@@ -4,6 +4,7 @@ every section applies (unmodified arguments, answers that follow their inputs, t
 The checks of torch modules and models are in models.py."""
 import numpy as np
 
+from .. import probe_ids as P
 from ..evidence import CheckFailed, fail
 from ..i18n import Msg
 from ..wire import called, ForeignValue, ModuleValue, StudentModule, Tensor, TensorValue, TorchModule
@@ -120,13 +121,13 @@ def expect_all_unmodified(evidence, pids):
     A call that raised, hung or was not run has no arguments to compare: the check of its values has already charged
     it, and charging it here again would cost a second check for one fault (issue 20: the homework's scalar weights
     w1 ... w8 raise at sizes other than 2 x 2, and leave their arguments alone). But the calls on the homework's own
-    inputs (ids ending in ".hw", the same at every seed) must have returned: a function that does not run on them
+    inputs (role HOMEWORK, the same at every seed) must have returned: a function that does not run on them
     has nothing this check can credit (a stub, a constant that raises). Only those decide "nothing returned", so the
     check's verdict cannot change with the seed's random shapes (issue 17: same code, same grade)."""
     if not pids:
         fail("No probe was run for this check (a grader error; please tell the course staff).",
              "此项检查没有运行任何测试（评分器错误，请告知助教）。")
-    anchors = [pid for pid in pids if pid.rsplit(".", 1)[-1].startswith("hw")] or pids[:1]
+    anchors = [pid for pid in pids if evidence.probe(pid).role == P.HOMEWORK] or pids[:1]
     first = None
     for pid in anchors:
         try:
@@ -234,7 +235,6 @@ def require_real_training(evidence, section, fn, untrained):
     `untrained(evidence, pid)` returns (True, "") when probe pid's answer is untrained, else (False, what it achieved).
     Returning stored parameters, or ignoring the budget or the seed, fails here.
     """
-    from .. import probe_ids as P
     tiny, other = evidence.probe(P.tiny(section)), evidence.probe(P.tiny_other_seed(section))
     call = f"{fn}({', '.join(f'{k}={v}' for k, v in tiny.kwargs.items())})"
     a, b = evidence.answer(tiny.id), evidence.answer(other.id)
@@ -253,13 +253,12 @@ def require_real_training(evidence, section, fn, untrained):
              f"global generators were seeded differently: it must seed every generator it uses from its seed argument.",
              f"{call} 以相同的 seed 再次调用（numpy、torch 与 random 的全局生成器已用其他种子设置）时结果不同："
              f"必须用传入的 seed 为所用的每个随机数生成器设置种子。")
-    prefix = P.tiny_with(section, "")
-    twins = [pid for pid in evidence.ids(prefix) if pid != other.id]
+    twins = evidence.ids_of_role(tiny.section, P.TINY_WITH)
     if not twins:
         fail("No probe was run for this check (a grader error; please tell the course staff).",
              "此项检查没有运行任何测试（评分器错误，请告知助教）。")
-    for pid in twins:  # the same tiny training with one hyperparameter changed
-        key = pid[len(prefix):]
+    for pid in twins:  # the same tiny training with one hyperparameter changed: the one whose value is not tiny's
+        key = _changed(tiny.kwargs, evidence.probe(pid).kwargs)
         if _equal(evidence.answer(pid), a):
             shown = lambda kw: (repr(kw[key]) if not isinstance(kw.get(key), list) else "other pairs") if key in kw \
                 else "its default"
@@ -267,3 +266,12 @@ def require_real_training(evidence, section, fn, untrained):
                  f"{key}={shown(tiny.kwargs)} (at the same seed and budget): it must use its argument {key}.",
                  f"{fn} 在 {key}={shown(evidence.probe(pid).kwargs)} 与 {key}={shown(tiny.kwargs)} 时"
                  f"（相同种子与预算）结果相同：必须使用传入的参数 {key}。")
+
+
+def _changed(base, twin):
+    """The one argument whose value in twin's keyword arguments is not base's (absent counts as a value)."""
+    missing = object()
+    keys = [k for k in twin if not _equal(twin[k], base.get(k, missing))]
+    if len(keys) != 1:
+        raise ValueError(f"a hyperparameter twin changes one argument, not {keys}")
+    return keys[0]

@@ -5,6 +5,11 @@ run's work folder, so it imports nothing of the grader and nothing beside the su
 plain data goes back: a JSON event per line on the control pipe, and per probe a JSON file
 with an .npz of arrays (read by the parent with allow_pickle=False).
 
+One file on purpose (about 480 lines): it is the only file copied into each run folder (hw8core.CHILD, by the
+grader's sandbox and the kit's runner) and started there with `python -I -S`, where the grader cannot be
+imported (Landlock hides it) and hw8core cannot be counted on (an editable install's .pth is not run), so
+everything the child runs must be in it, defined before any student code exists.
+
     python -I -S child.py WORKDIR CONTROL_FD   # the grader's sandbox: events on an inherited pipe
     python child.py WORKDIR -                 # the student kit, on any platform: events appended to WORKDIR/events.jsonl
 """
@@ -29,7 +34,7 @@ def _load_numpy():
 
 _load_numpy()
 
-# The wire's vocabulary, spelled once, here (grader/wire.py imports it; this file can import nothing of the grader):
+# The wire's vocabulary, spelled once, here (hw8core/wire.py imports it; this file can import nothing beside it):
 # the kinds ("t") of a probe argument the parent sends (wire.to_spec -> _decode_arg), the kinds of an answer
 # this child sends back (Encoder -> wire.decode), and the torch.nn classes a probe may build from given weights.
 # tests/test_wire.py round-trips every kind of both lists.

@@ -1,6 +1,7 @@
-"""Section 1's probes, beside its checks (test_s1.py); section 2 (plan_s2.py) draws the same with tanh."""
-from ..homework import HW_INPUTS, ONES
-from ..probes import N_RANDOM
+"""Section 1's probes (its checks: hw8core/checks/test_s1.py); section 2 (s2.py) draws the same with tanh."""
+from hw8core.homework import HW_INPUTS, ONES
+
+from ..probe_inputs import N_RANDOM
 
 
 def plan(p):

@@ -1,9 +1,10 @@
 """Section 3's probes: the homework's all-ones modules and sequence, then random modules, sizes and h0."""
 import numpy as np
 
-from ..homework import HW_INPUTS
-from ..probes import N_RANDOM, linear_state, rnn_state
-from ..wire import Tensor, TorchModule
+from hw8core.homework import HW_INPUTS
+from hw8core.wire import Tensor, TorchModule
+
+from ..probe_inputs import N_RANDOM, linear_state, rnn_state
 
 
 def plan(p):

@@ -2,6 +2,7 @@
 import numpy as np
 from .marks import number, tags, visibility, weight
 
+from .. import probe_ids as P
 from .common import all_pass, expect_all_unmodified, expect_close, expect_tensor, fail, require_follows_inputs, unpack
 from .models import expect_module, expect_torch_shapes
 
@@ -33,7 +34,7 @@ def check_build(evidence, pid):
                 fail(f"{owner}.{key} should be all {want:g}, as in the homework.", f"{owner}.{key} 应全为 {want:g}（与作业一致）。")
     if not any(k.startswith("weight") for k in net.state):
         fail(f"{kind.lower()} has no weights.", f"{kind.lower()} 没有权重。")
-    if pid.endswith(".hw"):
+    if evidence.probe(pid).role == P.HOMEWORK:
         run_built_on_homework(evidence, kind, net, linear)
 
 

@@ -1,15 +1,16 @@
 """Section 5's probes: the homework's model and training, the student's predict on it, then random weights and texts."""
 import numpy as np
 
-from .. import probe_ids as P
-from ..probes import BUDGETS, N_RANDOM, charrnn_state, decisive, distinct_sizes
-from ..wire import ResultOf, StudentModule, Tensor
+from hw8core import probe_ids as P
+from hw8core.wire import ResultOf, StudentModule, Tensor
+
+from ..probe_inputs import BUDGETS, N_RANDOM, charrnn_state, decisive, distinct_sizes
 
 
 def plan(p):
     p.add("s5.model.hw", "CharRNN", hidden=False)
     p.add_training("s5", "train_char_lm", "epochs", BUDGETS["char_lm_epochs"]["budget"], {"lr": 0.05})
-    p.add(P.S5_PREDICT_TRAINED, "predict", [ResultOf(P.train("s5"), 0), "hello"], hidden=False)
+    p.add(P.S5_PREDICT_TRAINED, "predict", [ResultOf(P.train("s5"), 0), "hello"], hidden=False, role=P.ON_TRAINED)
     for k in range(N_RANDOM):
         state = charrnn_state(p.rng)
         B, T = (int(v) for v in p.rng.integers([1, 1], [4, 8]))
