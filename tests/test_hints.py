@@ -51,9 +51,9 @@ def test_a_wrong_gradient_gets_no_hint():
 
 
 # ------------------------------------------------------------------ sections 1 and 2: the states of the SRN
-from grader.checks.srn import check_random  # noqa: E402
+from hw8core.checks.srn import check_random  # noqa: E402
 from grader.oracle import ReferenceOracle  # noqa: E402
-from grader.wire import Probe  # noqa: E402
+from hw8core.wire import Probe  # noqa: E402
 
 
 class _SrnEvidence:
