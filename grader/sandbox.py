@@ -280,7 +280,7 @@ def _solution_folders():
     they lie inside an allowed folder (a wheel installed into the grading environment's site-packages)."""
     import importlib.util
     found = []
-    for name in ("reference", "grader"):
+    for name in ("reference", "grader", "hw8core"):  # hw8core: the checks; the child never imports it
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.submodule_search_locations:
             found += list(spec.submodule_search_locations)

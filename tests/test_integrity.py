@@ -408,3 +408,29 @@ def test_a_recursion_bomb_is_junk_not_a_crash(tmp_path, schema):
     expect, message = expectation("recursion_bomb")
     assert {str(k): v for k, v in section_scores(results).items() if k in (1, 2)} == {"1": 10, "2": 0}
     assert message in _text(results)
+
+
+@needs_landlock
+@pytest.mark.parametrize("layers", [None, NO_LANDLOCK], ids=["confined", "positive-control-without-landlock"])
+def test_the_child_cannot_read_the_solutions_the_grader_or_the_checks(layers, tmp_path):
+    """Landlock cuts the solutions, the grader and hw8core (the checks) out of every folder the child may read, by
+    path as well as by import; without Landlock the same reads get through (the files are the TA's, readable)."""
+    targets = {"reference": str(SECRET), "grader": str(ROOT / "grader" / "probes.py"),
+               "hw8core": str(ROOT / "hw8core" / "checks" / "common.py")}
+    results, _ = grade_attack(tmp_path, "reads_the_grader", layers=layers, sections=(1,), TARGETS=targets)
+    loading = results["tests"][0]["output"]
+    got = dict(part.split(" ") for part in re.search(r"grader files: ([^\n]*?)(?:;? it was skipped|$)", loading)
+               .group(1).rstrip(";").split("; "))
+    want = "refused" if layers is None else "allowed"
+    assert got == {"reference": want, "grader": want, "hw8core": want}, loading
+
+
+def test_the_checks_package_is_a_secret_wherever_it_is_installed():
+    """Here hw8core lies outside every folder a child may read (the repository), so the test above passes without
+    this; installed into site-packages (the Gradescope image), only its place among the secrets cuts it out of the
+    readable site-packages, as for reference and grader: tests/test_autograder_zip.py's snoop tries all three there."""
+    import hw8core
+    from grader.sandbox import _solution_folders
+    folders = {os.path.realpath(f) for f in _solution_folders()}
+    assert {os.path.realpath(p) for p in hw8core.__path__} <= folders
+    assert {str(ROOT / "reference"), str(ROOT / "grader")} <= folders
