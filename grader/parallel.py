@@ -1,8 +1,8 @@
 """Sections side by side: a run's probes split by section into groups, one supervised child per group, at once.
 
 Each section's probes depend only on each other (a trained model is used by its own section's later probes), so
-the groups are whole sections, filled longest first (the trainings) into the least loaded group, and each group
-keeps the plan's order. Each group is a full run of its own (grader/supervisor.py: a Sandbox on the grading
+the groups are whole sections (a section longer than an even share: its trainings, each with the probes that take
+its result), filled longest first into the least loaded group, and each group keeps the plan's order. Each group is a full run of its own (grader/supervisor.py: a Sandbox on the grading
 machine, the kit's PortableRun on a laptop), with every confinement layer, its own restarts, and its share of the
 run's memory cap; the threads here only wait on their children. The reports are merged into the one report the
 serial run would have made: the same answers, the cells and namespace of the group that runs the first probes,
@@ -26,6 +26,7 @@ import threading
 from dataclasses import replace
 
 from .supervisor import RunReport
+from .wire import Answer, ResultOf, called
 
 GIB = 2 ** 30
 # The address space one child needs: Python, numpy and torch map about 700 MiB under RLIMIT_AS, and the example
@@ -119,21 +120,62 @@ def sections_of(probes):
     return list(dict.fromkeys(p.section for p in probes))
 
 
-def split(probes, n, cost):
-    """The probes in at most n groups of whole sections, longest first into the least loaded group, each group
-    in the plan's order; the group holding the plan's first probe first."""
-    load = {}
+def _results_used(value):
+    """The probe ids whose results an argument takes (ResultOf), however deeply nested."""
+    if isinstance(value, ResultOf):
+        return [value.probe]
+    if isinstance(value, (list, tuple)):
+        return [r for v in value for r in _results_used(v)]
+    if isinstance(value, dict):
+        return [r for v in value.values() for r in _results_used(v)]
+    return []
+
+
+def units(probes, cost, heavy=0.1):
+    """The probes in units that must share a child: a costly probe (a training) with every probe that takes its
+    result, and each section's other probes together. [[probe, ...], ...] in the plan's order."""
+    parent = {}
+
+    def root(key):
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    of = {}
     for p in probes:
-        load[p.section] = load.get(p.section, 0.0) + cost(p)
-    bins = [[0.0, []] for _ in range(max(1, min(n, len(load))))]
-    for section in sorted(load, key=lambda s: -load[s]):
+        used = [of[r] for r in _results_used([p.args, p.kwargs]) if r in of]
+        own = ("probe", p.id) if cost(p) >= heavy and not used else ("section", p.section)
+        of[p.id] = used[0] if used else own
+        for other in used[1:]:  # a probe that takes two results ties their units together
+            parent[root(other)] = root(used[0])
+    found = {}
+    for p in probes:
+        found.setdefault(root(of[p.id]), []).append(p)
+    return list(found.values())
+
+
+def split(probes, n, cost):
+    """The probes in at most n groups, longest first into the least loaded group, each group in the plan's order,
+    the group holding the plan's first probe first. The pieces are whole sections, except a section that alone
+    costs more than an even share (the kit's adder, judged over all 128 x 128 sums after each training): its units."""
+    by_section = {}
+    for p in probes:
+        by_section.setdefault(p.section, []).append(p)
+    total = sum(cost(p) for p in probes)
+    pieces = []
+    for section_probes in by_section.values():
+        if n > 1 and sum(cost(p) for p in section_probes) > total / n:
+            pieces += units(section_probes, cost)
+        else:
+            pieces.append(section_probes)
+    bins = [[0.0, set()] for _ in range(max(1, min(n, len(pieces))))]
+    for piece in sorted(pieces, key=lambda u: -sum(cost(p) for p in u)):
         target = min(bins, key=lambda b: b[0])
-        target[0] += load[section]
-        target[1].append(section)
-    groups = [[p for p in probes if p.section in set(sections)] for _, sections in bins]
-    groups = [g for g in groups if g]
+        target[0] += sum(cost(p) for p in piece)
+        target[1].update(p.id for p in piece)
     order = {p.id: i for i, p in enumerate(probes)}
-    return sorted(groups, key=lambda g: order[g[0].id])
+    groups = [[p for p in probes if p.id in ids] for _, ids in bins]
+    return sorted((g for g in groups if g), key=lambda g: order[g[0].id])
 
 
 def run_groups(make, probes, limits, n, cost):
@@ -189,11 +231,25 @@ def merge(groups, reports, probes, output_bytes, marks=True):
         if report.child_vm_peak_kb is not None:
             merged.child_vm_peak_kb = max(merged.child_vm_peak_kb or 0, report.child_vm_peak_kb)
     merged.answers = {p.id: merged.answers[p.id] for p in probes if p.id in merged.answers}
+    _not_tried_after_hang(merged.answers, probes)
     data, total = _serial_output(reports, probes) if marks else _joined_output(reports)
     kept = data[:output_bytes]
     merged.output, merged.output_dropped = kept.decode("utf-8", errors="replace"), total - len(kept)
     merged.output_raw = kept
     return merged
+
+
+def _not_tried_after_hang(answers, probes):
+    """As a serial run does (Supervisor._skip_same_function): once a call hangs or ends the process, the same
+    function's later probes are not tried. Another group may have tried them: their answers become the serial's."""
+    hung = {}
+    for p in probes:
+        key, a = called(p), answers.get(p.id)
+        if key in hung:
+            how, verb = hung[key]
+            answers[p.id] = Answer(how, message=f"not tried: an earlier call of {key} {verb}")
+        elif a is not None and a.status in ("timeout", "crashed") and not (a.message or "").startswith("not tried"):
+            hung[key] = (a.status, {"timeout": "timed out", "crashed": "ended the process"}[a.status])
 
 
 def _confinement(reports):

@@ -33,7 +33,7 @@ from grader.probes import plan  # noqa: E402
 from grader.supervisor import Limits  # noqa: E402
 from grader.wire import Probe, ResultOf, Tensor, probe_spec, to_spec  # noqa: E402
 
-SHARED = ["child.py", "catalog.py", "feedback.py", "homework.py", "i18n.py", "loader.py", "probe_ids.py", "evidence.py",
+SHARED = ["child.py", "parallel.py", "catalog.py", "feedback.py", "homework.py", "i18n.py", "loader.py", "probe_ids.py", "evidence.py",
           "selfcheck.py", "supervisor.py", "wire.py", "tolerances.json", "checks/__init__.py", "checks/common.py",
           "checks/marks.py", "checks/models.py", "checks/srn.py"] + [f"checks/test_s{n}.py" for n in SECTIONS]
 # The functions whose visible answers are compared with a stored expected value. Trainings, module
@@ -75,6 +75,18 @@ def kit_probes():
     return out
 
 
+def each_call_seconds(calls=2000):
+    """One add_binary call of the reference, in the seconds of the machine that measured grader/timings.json."""
+    import time
+    import reference
+    weights = reference.train_binary_adder(iterations=20)
+    start = time.perf_counter()
+    for k in range(calls):
+        reference.add_binary(weights, k % 128, (k * 7) % 128)
+    here = (time.perf_counter() - start) / calls
+    return here * timeouts.TIMINGS["probe_seconds"] / timeouts.probe_seconds()
+
+
 def plain(value):
     """An expected value as storable data: NumPy scalars as Python numbers, containers kept."""
     if isinstance(value, np.generic):
@@ -95,7 +107,12 @@ def kit_data():
     specs = [dict(probe_spec(p, arrays), section=p.section, hidden=False, timeout=p.timeout) for p in probes]
     expected = {p.id: to_spec(plain(oracle.expected(p)), arrays) for p in probes if p.fn in EXPECTED_FOR}
     limits = Limits()
-    meta = {"version": VERSION, "api_names": API_NAMES, "probes": specs, "expected": expected,
+    # What each training costs (the reference's seconds as measured, grader/timings.json): how hw8-check shares
+    # the sections among its children side by side (grader/parallel.py)
+    costs = {p.id: round(timeouts.reference_seconds(p.fn, p.kwargs), 3) for p in probes if p.fn in timeouts.TRAINERS}
+    per_call = each_call_seconds()
+    costs.update({p.id: round(len(p.args[2]) * per_call, 3) for p in probes if p.fn == "@each"})
+    meta = {"version": VERSION, "api_names": API_NAMES, "probes": specs, "expected": expected, "costs": costs,
             "state_shapes": {cls: {k: list(v) for k, v in oracle.state_shapes(cls).items()}
                              for cls in ("CharRNN", "Seq2Seq")},
             "pass_accuracy": oracle.pass_accuracy,
