@@ -217,7 +217,7 @@ def merge(groups, reports, probes, output_bytes, marks=True):
     """One RunReport from the groups' reports, as the serial run of `probes` would have made it."""
     lead = reports[0]
     merged = RunReport(cells=dict(lead.cells), namespace=dict(lead.namespace), early_exit=lead.early_exit,
-                       confinement=_confinement(reports))
+                       confinement=_confinement(reports), side_by_side=len(reports))
     for index in sorted({i for r in reports for i in r.cells}):  # a cell only another group's child reached
         merged.cells.setdefault(index, next(r.cells[index] for r in reports if index in r.cells))
     for group, report in zip(groups, reports):

@@ -88,6 +88,7 @@ class RunReport:
     # ["probe", id] a probe's prints. grader/parallel.py puts side-by-side runs' outputs back in the serial order.
     output_segments: list = field(default_factory=list)
     output_raw: bytes = b""  # `output` as the bytes kept, which the offsets count
+    side_by_side: int = 1  # how many children ran the probes at once (grader/parallel.py merged their reports)
 
 
 class Supervisor:
