@@ -17,7 +17,7 @@ import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .classreport import feedback_markdown, write_outputs
@@ -288,9 +288,15 @@ def main(directory, outdir, *, jobs=None, seed=None, force=False, lang="en", exe
         else:
             todo.append(e)
     jobs = jobs or default_jobs()
+    if limits is not None and limits.jobs is None:
+        # Each student's sections side by side (hw8core/parallel.py) on the cores the concurrent students leave:
+        # the two kinds of parallelism share the cores rather than multiply. A Dask worker has one thread.
+        from hw8core.parallel import cores
+        limits = replace(limits, jobs=1 if executor == "dask" else max(1, int(cores() // jobs)))
     if limits is not None and limits.user and os.geteuid() == 0:
         from .processes import ensure_sandbox_users
-        ensure_sandbox_users(limits.user, jobs)  # one uid per concurrent run: none can touch another's
+        # one uid per concurrent child (students times their side-by-side sections): none can touch another's
+        ensure_sandbox_users(limits.user, jobs * (limits.jobs or 1))
     started = time.monotonic()
 
     def save(entry, results):

@@ -23,9 +23,15 @@ BATCH_USER_HELP = ("run the submissions' code as unprivileged users: NAME for th
 
 
 def _limits(args):
+    # grade and check: --jobs children side by side, default as many as the machine allows (None); batch: its
+    # workers share the cores (grader/batch.py sets each student's share)
     return Limits(cell_timeout=args.cell_timeout, total_timeout=args.total_timeout,
                   memory_bytes=int(args.memory_gib * 2 ** 30), user=getattr(args, "user", None),
-                  timeout_scale=args.timeout_scale)
+                  timeout_scale=args.timeout_scale, jobs=getattr(args, "jobs", None) if args.verb != "batch" else None)
+
+
+JOBS_HELP = ("run the sections in up to N sandboxed children side by side (default: as many as the CPUs, the memory "
+             "and the memory cap split among them allow; 1: one child, section after section)")
 
 
 def _common(p, user_help=USER_HELP):
@@ -51,6 +57,7 @@ def build_parser():
     g.add_argument("--seed", type=int, default=None,
                    help="seed of the randomized (hidden) probes, to reproduce a run (default: random; "
                         "results.json's extra_data.seed shows it)")
+    g.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help=JOBS_HELP)
     _common(g)
 
     # No --seed: a visible-only run has no randomized probes, and the training probes' seeds are fixed
@@ -59,6 +66,7 @@ def build_parser():
     c.add_argument("submission", help="hw8.ipynb, hw8.py, or a folder holding one")
     c.add_argument("--section", type=int, action="append", choices=SECTIONS, default=None,
                    help="check only this section (repeatable; default: every section), as hw8-check does")
+    c.add_argument("-j", "--jobs", type=int, default=None, metavar="N", help=JOBS_HELP)
     _common(c)
 
     b = sub.add_parser("batch", help="grade a folder of submissions: gradebook, feedback and plots")

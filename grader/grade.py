@@ -1,5 +1,6 @@
 """Grade one submission: load it, run it sandboxed, run the checks, build results.json."""
 import secrets
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -11,21 +12,47 @@ from .catalog import catalog
 from .evidence import Evidence
 from hw8core.i18n import set_lang
 from hw8core.loader import load_for_grading
+from hw8core.parallel import degree, run_groups, sections_of
 from .probes import plan
+from .processes import sandbox_user_count
 from .sandbox import Sandbox
 from hw8core.supervisor import Limits
-from .timeouts import calibrate
+from .timeouts import TRAINERS, calibrate, reference_seconds
 
 
 def new_seed():
     return secrets.randbelow(2 ** 31)
 
 
+def probe_cost(probe):
+    """What a probe costs, for sharing the sections among children: a training's reference time, else next to nothing."""
+    return reference_seconds(probe.fn, probe.kwargs) if probe.fn in TRAINERS else 0.01
+
+
+def jobs_for(probes, limits):
+    """How many children run side by side (hw8core/parallel.py): limits.jobs, None for as many as this machine allows."""
+    if limits.jobs == 1:
+        return 1
+    slots = sandbox_user_count(limits.user) if limits.user else None  # one sandbox user per child
+    n, why = degree(len(sections_of(probes)), limits.memory_bytes, jobs=limits.jobs, slots=slots)
+    print(f"hw8-grade: {n} {'child' if n == 1 else 'children'} side by side ({why})", file=sys.stderr)
+    return n
+
+
 def run_sandboxed(submission, probes, limits=None):
-    """The submission's statements run in a sandboxed child, then its answers to probes (time limits set here)."""
+    """The submission's statements run in sandboxed children, then its answers to probes (time limits set here):
+    one child, or one per group of sections side by side (limits.jobs)."""
+    limits = limits or Limits()
     calibrate(probes)
-    return Sandbox([c.source for c in submission.cells], probes, API_NAMES, limits or Limits(),
-                   labels=[c.label for c in submission.cells]).run()
+    cells, labels = [c.source for c in submission.cells], [c.label for c in submission.cells]
+
+    def make(group, group_limits):
+        return Sandbox(cells, group, API_NAMES, group_limits, labels=labels)
+
+    n = jobs_for(probes, limits)
+    if n == 1:
+        return make(probes, limits).run()
+    return run_groups(make, probes, limits, n, probe_cost)
 
 
 def grade(path, *, seed=None, visible_only=False, limits=None, points=None, sections=None):

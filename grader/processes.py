@@ -10,7 +10,9 @@ import signal
 import stat
 import subprocess
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -18,6 +20,29 @@ import psutil
 
 class NoSandboxUser(RuntimeError):
     """No sandbox user could be held for a run."""
+
+
+class _LiveChildren:
+    """The sandbox children of this process that are running now. Sections side by side (hw8core/parallel.py) run
+    several sandboxes in one process, each cleaning up after its own children: a child started by another sandbox
+    is neither a leftover to kill (kill_adopted) nor a zombie to reap (reap_zombies) until its sandbox is done."""
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.pids = set()
+
+    @contextmanager
+    def __call__(self):
+        """Start a child inside this (register its pid at once): no clean-up sees it unregistered."""
+        with self.lock:
+            yield self.pids.add
+
+    def done(self, pid):
+        with self.lock:
+            self.pids.discard(pid)
+
+
+live_child = _LiveChildren()
 
 
 def set_subreaper():
@@ -111,7 +136,7 @@ def children_now():
     return found
 
 
-def _kill_all(procs):
+def _kill_all(procs, reap=True):
     killed = set()
     for p in procs:
         try:
@@ -119,7 +144,8 @@ def _kill_all(procs):
             killed.add(p.pid)
         except psutil.Error:
             pass
-    _reap_orphans(killed)
+    if reap:
+        _reap_orphans(killed)
     return killed
 
 
@@ -132,26 +158,29 @@ def kill_adopted(before):
     """
     victims = []
     for _ in range(5):
-        new = []
-        try:
-            for c in psutil.Process().children():
-                if (c.pid, c.create_time()) in before:
-                    continue
-                if c.status() == psutil.STATUS_ZOMBIE:  # already dead: only reap it
-                    _reap_orphans({c.pid}, wait=0.1)
-                    continue
-                new.append(c)
-        except psutil.Error:
-            pass
-        if not new:
-            break
-        for c in new:
+        new, zombies = [], set()
+        with live_child.lock:  # the scan and the kill: no sandbox starts a child in between
             try:
-                victims += c.children(recursive=True)
+                for c in psutil.Process().children():
+                    if (c.pid, c.create_time()) in before or c.pid in live_child.pids:
+                        continue
+                    if c.status() == psutil.STATUS_ZOMBIE:  # already dead: only reap it
+                        zombies.add(c.pid)
+                        continue
+                    new.append(c)
             except psutil.Error:
                 pass
-        victims += new
-        _kill_all(victims)
+            for c in new:
+                try:
+                    victims += c.children(recursive=True)
+                except psutil.Error:
+                    pass
+            victims += new
+            killed = _kill_all(victims, reap=False) if new else set()
+        _reap_orphans(zombies, wait=0.1)
+        if not new:
+            break
+        _reap_orphans(killed)
         time.sleep(0.05)
     return len({p.pid for p in victims})
 
@@ -178,6 +207,8 @@ def reap_zombies(before):
     try:
         for c in psutil.Process().children():
             try:
+                if c.pid in live_child.pids:  # another sandbox's child: its own sandbox waits for it
+                    continue
                 if (c.pid, c.create_time()) not in before and c.status() == psutil.STATUS_ZOMBIE:
                     reaped += os.waitpid(c.pid, os.WNOHANG)[0] == c.pid
             except (psutil.Error, ChildProcessError):
@@ -226,6 +257,11 @@ def lock_dir():
 def sandbox_user_names(user, count):
     """The user for run slot 0, then user-2, user-3 ... for concurrent runs (batch -j N)."""
     return [user] + [f"{user}-{k}" for k in range(2, count + 1)]
+
+
+def sandbox_user_count(user):
+    """How many of user, user-2, user-3 ... exist: the runs (or side-by-side children) that can each have one."""
+    return sum(_user_exists(n) for n in sandbox_user_names(user, 64))
 
 
 def ensure_sandbox_users(user, count):

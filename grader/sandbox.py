@@ -24,7 +24,8 @@ import numpy as np
 from .confine import Confinement, summary
 from .leftovers import (ipc_objects, lock_run_folder, new_entries, remove_files_of, remove_ipc, remove_stale_runs,
                         shared_entries)
-from .processes import set_subreaper, acquire_user, children_now, kill_adopted, kill_tree, kill_uid, reap_zombies
+from .processes import (set_subreaper, acquire_user, children_now, kill_adopted, kill_tree, kill_uid, live_child,
+                        reap_zombies)
 from hw8core.supervisor import Supervisor
 from hw8core.wire import probe_spec, read_answer
 
@@ -69,6 +70,8 @@ _MPL_CACHE = None
 
 
 class Sandbox(Supervisor):
+    output_marks = True  # _sync_output reads the child's output pipe up to each event
+
     def __init__(self, *args, secrets=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -77,6 +80,7 @@ class Sandbox(Supervisor):
         self._children_before = set()
         self._secrets = [*_solution_folders(), *secrets]
         self._out_fd = None
+        self._stdout_fd = None  # the running child's output pipe (_sync_output)
         self._shared_before, self._ipc_before = None, set()
 
     def _prepare(self):
@@ -171,37 +175,45 @@ class Sandbox(Supervisor):
         for keep in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             if keep in os.environ:
                 env[keep] = os.environ[keep]
-        try:
-            proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", str(self.workdir / "child.py"), str(self.workdir), str(wfd)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(wfd,),
-                start_new_session=True, preexec_fn=lambda: self._confinement.preexec(status_w), env=env,
-                cwd=str(self.workdir / "cwd"))
-        except BaseException:
-            os.close(rfd)
-            raise
-        finally:
-            os.close(wfd)
-            os.close(status_w)
-            self._note_layers(self._confinement.read_report(status_r))
-            os.close(status_r)
+        # live_child: while another sandbox of this process (hw8core/parallel.py) cleans up, this child is not a
+        # leftover of its run: never killed nor reaped by it (processes.kill_adopted, reap_zombies).
+        with live_child() as register:
+            try:
+                proc = subprocess.Popen(
+                    [sys.executable, "-I", "-S", str(self.workdir / "child.py"), str(self.workdir), str(wfd)],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(wfd,),
+                    start_new_session=True, preexec_fn=lambda: self._confinement.preexec(status_w), env=env,
+                    cwd=str(self.workdir / "cwd"))
+                register(proc.pid)
+            except BaseException:
+                os.close(rfd)
+                raise
+            finally:
+                os.close(wfd)
+                os.close(status_w)
+                self._note_layers(self._confinement.read_report(status_r))
+                os.close(status_r)
         phase = ("start", None, time.monotonic())
         buf = b""
         outfd = proc.stdout.fileno()
+        self._stdout_fd = outfd
         open_fds = {rfd, outfd}
         result = None
         try:
             while result is None:
                 limit = self._phase_limit(phase)
                 wait = min(limit, deadline) - time.monotonic()
-                if wait <= 0:
-                    result = self._timed_out(phase, deadline)
+                if wait <= 0 or self.cancelled:
+                    result = self._timed_out(phase, time.monotonic() if self.cancelled else deadline)
                     break
                 if not open_fds:
                     break
                 ready, _, _ = select.select(list(open_fds), [], [], min(wait, 0.25))
                 for fd in ready:
-                    chunk = os.read(fd, 65536)
+                    try:
+                        chunk = os.read(fd, 65536)
+                    except BlockingIOError:  # the output pipe, already read up to an event (_sync_output)
+                        continue
                     if not chunk:
                         open_fds.discard(fd)
                         continue
@@ -222,13 +234,19 @@ class Sandbox(Supervisor):
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
+            live_child.done(proc.pid)
             self.report.stray_processes_killed += kill_adopted(self._children_before)
             if uid is not None:
                 self.report.stray_processes_killed += kill_uid(uid)
             self._drain(outfd)
+            self._stdout_fd = None
             proc.stdout.close()
             os.close(rfd)
         return result or ("done", None)
+
+    def _sync_output(self):
+        if self._stdout_fd is not None:
+            self._drain(self._stdout_fd)
 
     def _note_layers(self, layers):
         """The layers of the first child go into the report and the grader's log; a later child that got fewer

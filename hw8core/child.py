@@ -105,12 +105,21 @@ def _write_file(path, data):
     _os_replace(tmp, path)
 
 
+def _flush_std():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
 class _Control:
     def __init__(self, fd):
         self.fd = fd
 
     def send(self, **event):
         with _Pristine():
+            _flush_std()  # what was printed before this event reaches the parent before the event (sandbox._sync_output)
             data = (_json_dumps(event) + "\n").encode()
             while data:
                 data = data[_os_write(self.fd, data):]
@@ -357,11 +366,6 @@ def main(workdir, control_fd):
         ctl.send(event="probe_done", probe=probe["id"])
     with _Pristine():
         peak = _vm_peak_kb()
-        for stream in (sys.stdout, sys.stderr):  # what was printed reaches the parent before it ends the run
-            try:
-                stream.flush()
-            except Exception:
-                pass
     ctl.send(event="all_done", vm_peak_kb=peak)
 
 

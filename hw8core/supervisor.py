@@ -59,6 +59,7 @@ class Limits:
     timeout_scale: float = 1.0  # multiplies every probe's own time limit (tests use small ones)
     user: str | None = None  # run children as this user (needs root)
     layers: tuple | None = None  # confinement layers to apply (grader.confine.LAYERS); None: all of them
+    jobs: int | None = 1  # children side by side, one per group of sections (hw8core/parallel.py); None: auto
 
 
 @dataclass
@@ -82,6 +83,12 @@ class RunReport:
     early_exit: str = None  # how the child died outside any cell or probe
     child_vm_peak_kb: int = None  # peak address space of the child that finished the run (Linux)
     confinement: dict = field(default_factory=dict)  # layer -> {applied, detail} (grader.confine); empty: none asked
+    # Where each part of `output` came from, as [key, start, end] byte offsets into the whole stream (kept or not):
+    # key ["head", P] is a child's start (its cells), P the last probe started before it (None: none yet);
+    # ["probe", id] a probe's prints. hw8core/parallel.py puts side-by-side runs' outputs back in the serial order.
+    output_segments: list = field(default_factory=list)
+    output_raw: bytes = b""  # `output` as the bytes kept, which the offsets count
+    side_by_side: int = 1  # how many children ran the probes at once (hw8core/parallel.py merged their reports)
 
 
 class Supervisor:
@@ -91,6 +98,9 @@ class Supervisor:
     # has locked (leftovers.remove_stale_runs); other runners (the student kit's) must use their own prefix,
     # or a grader started beside them deletes their live folder.
     workdir_prefix = "hw8-run-"
+    # Whether the output's offsets at each event are exact (the subclass reads the child's output up to each event
+    # before following it: _sync_output); hw8core/parallel.py otherwise joins side-by-side outputs in group order.
+    output_marks = False
 
     def __init__(self, cells, probes, api_names, limits=None, workdir=None, labels=None):
         self.cells = list(cells)
@@ -106,6 +116,8 @@ class Supervisor:
         self._skip_probes = set()
         self._seen_cell = False
         self._hung = {}  # function name -> "timeout" | "crashed": stubbed in later children
+        self._segments, self._last_started = [], None
+        self.cancelled = False  # set from another thread (hw8core/parallel.py on Ctrl-C): the run stops
         self._new_child()
 
     def _prepare(self):
@@ -136,9 +148,10 @@ class Supervisor:
         try:
             self._prepare()
             skip, start = set(), 0
-            while True:
+            while not self.cancelled:
                 self._write_job(skip, start)
                 self._new_child()
+                self._segments.append((["head", self._last_started], self._out_pos()))
                 kind, what = self._run_once(deadline)
                 if kind == "done":
                     break
@@ -164,6 +177,9 @@ class Supervisor:
             self._cleanup()
             self.report.seconds = time.monotonic() - t0
             self.report.output = self._out.decode("utf-8", errors="replace")
+            self.report.output_raw = bytes(self._out)
+            ends = [start for _key, start in self._segments[1:]] + [self._out_pos()]
+            self.report.output_segments = [[key, start, end] for (key, start), end in zip(self._segments, ends)]
             if self._own_workdir:
                 shutil.rmtree(self.workdir, ignore_errors=True)
         return self.report
@@ -247,6 +263,9 @@ class Supervisor:
         if kind == "probe_start" and waiting and self._seen_namespace and ev.get("probe") in self._index \
                 and self._index[ev["probe"]] > self._last_probe and ev["probe"] not in self.report.answers:
             self._last_probe = self._index[ev["probe"]]
+            self._last_started = ev["probe"]
+            self._sync_output()  # what the child printed before this probe belongs to the step before
+            self._segments.append((["probe", ev["probe"]], self._out_pos()))
             return ("probe", ev["probe"], began), None
         if kind == "probe_done" and phase[0] == "probe" and ev.get("probe") == phase[1]:
             self.report.answers[phase[1]] = self._read_answer(phase[1])
@@ -304,6 +323,12 @@ class Supervisor:
             return ("probe", what)
         self.report.early_exit = how
         return ("early", None)
+
+    def _sync_output(self):
+        """Read what the child printed before its latest event (the child flushes before sending it)."""
+
+    def _out_pos(self):
+        return len(self._out) + self.report.output_dropped
 
     def _keep_output(self, chunk):
         room = self.limits.output_bytes - len(self._out)

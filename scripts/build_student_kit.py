@@ -76,6 +76,18 @@ def kit_probes():
     return out
 
 
+def each_call_seconds(calls=2000):
+    """One add_binary call of the reference, in the seconds of the machine that measured grader/timings.json."""
+    import time
+    import reference
+    weights = reference.train_binary_adder(iterations=20)
+    start = time.perf_counter()
+    for k in range(calls):
+        reference.add_binary(weights, k % 128, (k * 7) % 128)
+    here = (time.perf_counter() - start) / calls
+    return here * timeouts.TIMINGS["probe_seconds"] / timeouts.probe_seconds()
+
+
 def plain(value):
     """An expected value as storable data: NumPy scalars as Python numbers, containers kept."""
     if isinstance(value, np.generic):
@@ -96,7 +108,12 @@ def kit_data():
     specs = [stored_spec(p, arrays) for p in probes]  # every probe of the kit is visible
     expected = {p.id: to_spec(plain(oracle.expected(p)), arrays) for p in probes if p.fn in EXPECTED_FOR}
     limits = Limits()
-    meta = {"version": VERSION, "api_names": API_NAMES, "probes": specs, "expected": expected,
+    # What each training costs (the reference's seconds as measured, grader/timings.json): how hw8-check shares
+    # the sections among its children side by side (hw8core/parallel.py)
+    costs = {p.id: round(timeouts.reference_seconds(p.fn, p.kwargs), 3) for p in probes if p.fn in timeouts.TRAINERS}
+    per_call = each_call_seconds()
+    costs.update({p.id: round(len(p.args[2]) * per_call, 3) for p in probes if p.fn == "@each"})
+    meta = {"version": VERSION, "api_names": API_NAMES, "probes": specs, "expected": expected, "costs": costs,
             "state_shapes": {cls: {k: list(v) for k, v in oracle.state_shapes(cls).items()}
                              for cls in ("CharRNN", "Seq2Seq")},
             "pass_accuracy": oracle.pass_accuracy,

@@ -18,6 +18,7 @@ else:
     from hw8core.i18n import Msg, set_lang
     from .kit import load_kit
     from hw8core.loader import load_for_grading
+    from hw8core.parallel import degree, run_groups, sections_of
     from hw8core.evidence import Evidence
     from .runner import PortableRun, linux_features, machine_memory, say_portable_once
     from hw8core.selfcheck import SECTIONS, print_section, run_checks
@@ -36,18 +37,23 @@ def kit_limits(kit):
                   output_bytes=64 * 1024, timeout_scale=KIT_SLACK)
 
 
-def grade_visible(path, sections=None, limits=None, linux=None):
-    """(outcomes {number: Outcome}, the loading report's text, load_error) for the visible checks of sections."""
+def grade_visible(path, sections=None, limits=None, linux=None, jobs=1):
+    """(outcomes {number: Outcome}, the loading report's text, load_error) for the visible checks of sections.
+    jobs: children side by side, one per group of sections (None: as many as this machine allows)."""
     kit = load_kit()
     sections = sections or SECTIONS
     probes = [p for p in kit.probes if p.section in sections]
     report = None
     submission, load_error = load_for_grading(path)
     if load_error is None:  # the run makes and removes its own work folder, ignoring a file Windows still holds
+        limits = limits or kit_limits(kit)
+
+        def make(group, group_limits):
+            return PortableRun([c.source for c in submission.cells], group, kit.api_names, group_limits,
+                               labels=[c.label for c in submission.cells], linux=linux)
+        n = 1 if jobs == 1 else degree(len(sections_of(probes)), limits.memory_bytes, jobs=jobs, split_cap=True)[0]
         try:
-            report = PortableRun([c.source for c in submission.cells], probes, kit.api_names,
-                                 limits or kit_limits(kit), labels=[c.label for c in submission.cells],
-                                 linux=linux).run()
+            report = run_groups(make, probes, limits, n, kit.cost, split_cap=True)
         except SandboxError as exc:  # Python itself could not start the child: say why, do not crash
             load_error = Msg(f"your code could not be started in a child process ({str(exc)[:800]}).",
                              f"无法在子进程中启动你的代码（{str(exc)[:800]}）。")
@@ -66,6 +72,9 @@ def main(argv=None):
     parser.add_argument("--lang", choices=("en", "zh"), default="en")
     parser.add_argument("--section", type=int, action="append", choices=SECTIONS,
                         help="check only this section (repeatable)")
+    parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                        help="run the sections in up to N child processes side by side (default: as many as your CPUs "
+                             "and memory allow; 1: one after another)")
     parser.add_argument("--version", action="version", version=f"hw8check {__version__}")
     args = parser.parse_args(argv)
     for stream in (sys.stdout, sys.stderr):  # a Windows pipe or file may not encode ✔ or Chinese: never crash on it
@@ -77,7 +86,7 @@ def main(argv=None):
         say_portable_once()
     print(str(Msg("Running your submission… (the training sections take a few seconds each)",
                 "正在运行你的代码……（训练相关的小节各需几秒钟）")), flush=True)
-    outcomes, loading, load_error = grade_visible(args.submission, sections)
+    outcomes, loading, load_error = grade_visible(args.submission, sections, jobs=args.jobs)
     print("0.1 " + str(Msg("Loading report", "加载报告")))
     print("    " + loading.replace("\n", "\n    "))
     if load_error is not None:

@@ -23,6 +23,10 @@ class Kit:
     state_shapes: dict
     pass_accuracy: float
     limits: dict
+    costs: dict = None  # probe id -> the reference's seconds, for the trainings (how the sections are shared out)
+
+    def cost(self, probe):
+        return (self.costs or {}).get(probe.id, 0.01)
 
     def oracle(self):
         return StoredOracle(self.expected, self.state_shapes, self.pass_accuracy)
@@ -41,5 +45,5 @@ def load_kit():
                    expected={pid: from_spec(s, arrays) for pid, s in meta["expected"].items()},
                    state_shapes={cls: {k: tuple(v) for k, v in shapes.items()}
                                  for cls, shapes in meta["state_shapes"].items()},
-                   pass_accuracy=float(meta["pass_accuracy"]), limits=meta["limits"])
+                   pass_accuracy=float(meta["pass_accuracy"]), limits=meta["limits"], costs=meta.get("costs"))
     return _KIT
