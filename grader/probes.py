@@ -19,6 +19,12 @@ TRAIN_SEED, OTHER_SEED = 0, 1  # within the seeds over which the budgets were me
 # the adder after 20 iterations adds at most 11.6% of pairs (seeds 0-49; pass: 99%); the char-LM after
 # 1 epoch has loss >= 0.86 (seeds 0-49; pass: < 0.05); seq2seq after 1 epoch translates 0 of 6 (seeds 0-19).
 TINY_BUDGET = {"train_binary_adder": 20, "train_char_lm": 1, "train_seq2seq": 1}
+# A second small budget, at which a training with a progress line every budget // 10 steps runs (at the tiny one it
+# divides by zero), still far from trained: its result must not be the graded training's (stored results). Measured
+# as for TINY_BUDGET (reference/budgets.json's tables): the adder after 1000 iterations adds at most 2.0% of pairs
+# (seeds 0-49); the char-LM after 10 epochs passes at 5 seeds of 50, which is why its result is compared with the
+# graded one and not judged untrained; seq2seq after 10 epochs translates 0 of 6 (after 100: 0/6, seeds 0-19).
+SMALL_BUDGET = {"train_binary_adder": 1000, "train_char_lm": 10, "train_seq2seq": 10}
 # The tiny training again with one hyperparameter changed from the graded call's: a training that ignores an argument
 # (uses its default or the homework's global instead) returns the same result, which a right one cannot
 # (make mutation found each of these ignored at full marks). Each value is one the reference trains with.
@@ -50,6 +56,8 @@ class Planner:
         whether a training passes must not depend on the probe seed."""
         self.add(P.train(section), fn, kwargs={budget_key: budget, **kwargs, "seed": TRAIN_SEED}, hidden=False,
                  seed=TRAIN_SEED, role=P.TRAIN)
+        self.add(P.small(section), fn, kwargs={budget_key: SMALL_BUDGET[fn], **kwargs, "seed": TRAIN_SEED}, hidden=False,
+                 seed=TRAIN_SEED, role=P.SMALL)
         for pid, seed, role in ((P.tiny(section), TRAIN_SEED, P.TINY), (P.tiny_other_seed(section), OTHER_SEED,
                                                                          P.TINY_OTHER_SEED)):
             self.add(pid, fn, kwargs={budget_key: TINY_BUDGET[fn], **kwargs, "seed": seed}, hidden=False, seed=seed,

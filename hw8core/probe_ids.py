@@ -9,12 +9,13 @@ HOMEWORK = "homework"  # the homework's own inputs: the same at every seed
 RANDOM = "random"  # inputs drawn from the run's probe seed
 TRAIN = "train"  # the graded training, at its budget
 TINY = "tiny"  # the same training at a tiny budget: must come out untrained
+SMALL = "small"  # the same training at a small budget (>= 10 epochs): must differ from the graded result
 TINY_OTHER_SEED = "tiny_other_seed"  # the tiny training at another seed: must differ from TINY
 RESEEDED = "reseeded"  # the tiny training after other global seeds: must equal TINY
 TINY_WITH = "tiny_with"  # the tiny training with one hyperparameter changed: must differ from TINY
 ON_TRAINED = "on_trained"  # the submission's own function on the model its own training returned
 KIT = "kit"  # the student kit's extra probes, which judge a trained model with the student's own functions
-ROLES = (HOMEWORK, RANDOM, TRAIN, TINY, TINY_OTHER_SEED, RESEEDED, TINY_WITH, ON_TRAINED, KIT)
+ROLES = (HOMEWORK, RANDOM, TRAIN, TINY, SMALL, TINY_OTHER_SEED, RESEEDED, TINY_WITH, ON_TRAINED, KIT)
 
 
 def train(section):
@@ -24,6 +25,11 @@ def train(section):
 def tiny(section):
     """The same training with a tiny budget: must come out untrained."""
     return f"{section}.train_tiny"
+
+
+def small(section):
+    """The same training at a small budget, still untrained: must not return what the graded training returns."""
+    return f"{section}.train_small"
 
 
 def tiny_other_seed(section):

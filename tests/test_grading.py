@@ -143,8 +143,8 @@ def test_a_raising_predict_or_translate_cannot_pass_the_visible_checks(tmp_path)
     results, _ = grade(path, seed=0, visible_only=True, sections=(5, 7))
     assert_no_internal_error(results)
     out = outputs(results)
-    assert {t["number"] for t in results["tests"] if not t["number"].startswith("0.")} == {"5.1", "5.2", "5.5", "7.1",
-                                                                                          "7.2", "7.7"}
+    assert {t["number"] for t in results["tests"] if not t["number"].startswith("0.")} == {
+        "5.1", "5.2", "5.5", "5.6", "7.1", "7.2", "7.7", "7.8"}
     assert results["score"] < results["extra_data"]["max_score"]
     # Their own checks only (issue 17): the trainings are right, so 5.2 and 7.2 keep their points.
     assert failed(results) == ["5.5", "7.7"], out
@@ -165,3 +165,42 @@ def test_a_failed_training_does_not_cost_the_predict_and_translate_checks(tmp_pa
     assert {t["number"]: t["status"] for t in results["tests"] if t["number"] in ("5.5", "7.7")} == {
         "5.5": "passed", "7.7": "passed"}
     assert "loss" in out["5.2"] and "translate correctly" in out["7.2"], out
+
+
+
+def _grade_sections_4_5_7(tmp_path, source):
+    results, _ = grade(write_submission(tmp_path / "sub", source), seed=0, visible_only=True, sections=(4, 5, 7))
+    assert_no_internal_error(results)
+    return results, outputs(results)
+
+
+def test_a_training_that_fails_only_at_a_budget_the_homework_never_uses_loses_its_small_check(tmp_path):
+    """A progress line every budget // 10 (or // 100) steps divides by zero at the tiny budgets (20 iterations, 1
+    epoch) and nowhere the homework trains: 4.10, 5.6 and 7.8 say so; the training checks keep their points
+    (issue 17: on main before, 4.4, 5.2 and 7.2 were withheld, -23)."""
+    source = reference_module_source()
+    for old, new in (("    for _ in range(iterations):\n", "    for _ in range(iterations):\n        _ % (iterations // 100)\n"),
+                     ("    for _ in range(epochs):\n", "    for _ in range(epochs):\n        _ % (epochs // 10)\n")):
+        assert old in source
+        source = source.replace(old, new)
+    results, out = _grade_sections_4_5_7(tmp_path, source)
+    assert failed(results) == ["4.10", "5.6", "7.8"], out
+    assert all("ZeroDivisionError" in out[n] for n in ("4.10", "5.6", "7.8")), out
+    assert "train_char_lm(epochs=1" in out["5.6"], out["5.6"]
+
+
+def test_a_training_that_ignores_its_seed_loses_its_small_check_only(tmp_path):
+    source = mutate(reference_module_source(), "    torch.manual_seed(seed)\n    n_step", "    torch.manual_seed(0)\n    n_step")
+    results, out = _grade_sections_4_5_7(tmp_path, source)
+    assert failed(results) == ["7.8"], out
+    assert "must use its seed" in out["7.8"], out
+
+
+def test_a_training_that_raises_at_both_small_budgets_earns_no_training_marks(tmp_path):
+    """No sign of training at all: the training check cannot be credited (a budget-branching cheat could raise)."""
+    source = mutate(reference_module_source(), "    for _ in range(epochs):\n        for batch",
+                    "    if epochs < 100:\n        raise ValueError('too few epochs')\n    for _ in range(epochs):\n"
+                    "        for batch")
+    results, out = _grade_sections_4_5_7(tmp_path, source)
+    assert failed(results) == ["7.2", "7.8"], out
+    assert "There is no sign that train_seq2seq trains" in out["7.2"] and "too few epochs" in out["7.2"], out

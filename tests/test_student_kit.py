@@ -18,7 +18,8 @@ from pythons import find_build
 from test_template import _solution_lines
 
 EXAMPLE = ROOT / "examples" / "reference" / "hw8.ipynb"
-VISIBLE = {"1.1", "2.1", "3.1", "3.2", "3.3", "4.1", "4.2", "4.3", "4.4", "5.1", "5.2", "5.5", "7.1", "7.2", "7.7"}
+VISIBLE = {"1.1", "2.1", "3.1", "3.2", "3.3", "4.1", "4.2", "4.3", "4.4", "4.10", "5.1", "5.2", "5.5", "5.6", "7.1", "7.2",
+           "7.7", "7.8"}
 
 
 def test_the_kit_holds_the_template_a_small_wheel_and_a_bilingual_readme(kit):

@@ -9,7 +9,8 @@ import torch
 import reference
 from grader.criteria import PASS_ACCURACY, binary_adder_accuracy, char_lm_loss
 from hw8core.checks.test_s5 import LOSS_THRESHOLD
-from grader.probes import OTHER_SEED, TINY_BUDGET, TRAIN_SEED
+from grader.probe_inputs import BUDGETS
+from grader.probes import OTHER_SEED, SMALL_BUDGET, TINY_BUDGET, TRAIN_SEED
 
 torch.set_num_threads(1)
 
@@ -71,3 +72,16 @@ def test_the_reference_follows_every_hyperparameter_twin_and_only_its_seed(secti
         assert not _same(call(pid), tiny), pid
     assert probes[P.reseeded(s)].seed != probes[P.tiny(s)].seed
     assert _same(call(P.reseeded(s)), tiny)
+
+
+@pytest.mark.parametrize("seed", [TRAIN_SEED])
+def test_the_reference_is_far_from_trained_at_the_small_budgets(seed):
+    """grader/probes.py's SMALL_BUDGET: the adder and seq2seq are untrained there; the char-LM's result is compared with
+    the graded one instead (it passes at 5 seeds of 50 after 10 epochs), and must differ from it."""
+    adder = reference.train_binary_adder(iterations=SMALL_BUDGET["train_binary_adder"], seed=seed)
+    assert binary_adder_accuracy(adder) < 0.2 < PASS_ACCURACY
+    s2s = reference.train_seq2seq(epochs=SMALL_BUDGET["train_seq2seq"], seed=seed)
+    assert sum(reference.translate(s2s, w) == t for w, t in reference.SEQ_DATA) == 0
+    small, _ = reference.train_char_lm(epochs=SMALL_BUDGET["train_char_lm"], seed=seed)
+    graded, _ = reference.train_char_lm(epochs=BUDGETS["char_lm_epochs"]["budget"], seed=seed)
+    assert any(not torch.equal(a, b) for a, b in zip(small.state_dict().values(), graded.state_dict().values()))

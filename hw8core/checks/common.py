@@ -229,21 +229,68 @@ def _sizes(p):
     return (": argument shapes " + ", ".join(shapes)) if shapes else ""
 
 
+def _call(fn, probe):
+    return f"{fn}({', '.join(f'{k}={v}' for k, v in probe.kwargs.items() if not isinstance(v, list))})"
+
+
+def _trained_part(answer):
+    """What a training trained: the model of train_char_lm's (model, losses), else the whole answer."""
+    if isinstance(answer, (list, tuple)) and len(answer) == 2 and isinstance(answer[0], ModuleValue):
+        return answer[0]
+    return answer
+
+
 def require_real_training(evidence, section, fn, untrained):
-    """Training must happen: with a tiny budget the result is untrained, and two seeds give two results.
+    """Training must happen (the training check's own evidence; issue 17): stored or pre-trained results fail here.
 
     `untrained(evidence, pid)` returns (True, "") when probe pid's answer is untrained, else (False, what it achieved).
-    Returning stored parameters, or ignoring the budget or the seed, fails here.
+    The tiny call's result must be untrained, and the small call's must not be the graded call's. A call that raised
+    gives no evidence and costs only require_follows_arguments' check; with no evidence at all, this fails: training
+    points need a sign that training happened. What a determined cheat still has to do to pass: train for real at
+    the small budgets, and return stored results only above them (its own check then needs the seeds honoured too).
     """
+    tiny, small = evidence.probe(P.tiny(section)), evidence.probe(P.small(section))
+    raised = []
+    try:
+        evidence.answer(tiny.id)
+    except CheckFailed as exc:
+        raised.append(exc.feedback)
+    else:
+        ok, what = untrained(evidence, tiny.id)
+        if not ok:
+            fail(f"{_call(fn, tiny)} already gives a trained result ({what}), though the reference is untrained at so "
+                 f"small a budget: training must run for the budget it is given, from its seed, not return stored results.",
+                 f"{_call(fn, tiny)} 已给出训练好的结果（{what}），而参考实现在如此小的预算下并未训练好：训练必须按给定的预算、"
+                 f"从给定的种子进行，不能返回保存好的结果。")
+    try:
+        got = evidence.answer(small.id)
+    except CheckFailed as exc:
+        raised.append(exc.feedback)
+    else:
+        if _equal(_trained_part(got), _trained_part(evidence.answer(P.train(section)))):
+            fail(f"{_call(fn, small)} returns exactly what the graded {_call(fn, evidence.probe(P.train(section)))} "
+                 f"returns: training must run for the budget it is given, not return stored results.",
+                 f"{_call(fn, small)} 的结果与评分用的 {_call(fn, evidence.probe(P.train(section)))} 完全相同："
+                 f"训练必须按给定的预算进行，不能返回保存好的结果。")
+    if len(raised) == 2:
+        raise CheckFailed(Msg(f"There is no sign that {fn} trains: it raised at both small budgets the grader uses to "
+                              f"see that ({_call(fn, tiny)}, {_call(fn, small)}). The first: ",
+                              f"无法确认 {fn} 确实在训练：它在评分器用来确认训练的两个小预算下都出错（{_call(fn, tiny)}、"
+                              f"{_call(fn, small)}）。第一个：") + raised[0])
+
+
+def require_follows_arguments(evidence, section, fn):
+    """The training follows its arguments at a tiny budget (its own small check, about 5% of its section; issue 17):
+    it runs there, two seeds give two results, the same seed after other global seeds gives the same one, and each
+    hyperparameter twin gives another. A training that breaks one of these loses this check only."""
     tiny, other = evidence.probe(P.tiny(section)), evidence.probe(P.tiny_other_seed(section))
-    call = f"{fn}({', '.join(f'{k}={v}' for k, v in tiny.kwargs.items())})"
+    call = _call(fn, tiny)
+    for probe in (tiny, other):  # a raise: its own message, with the call named (a budget the homework never uses)
+        try:
+            evidence.answer(probe.id)
+        except CheckFailed as exc:
+            raise CheckFailed(Msg(f"{_call(fn, probe)}: ", f"{_call(fn, probe)}：") + exc.feedback) from None
     a, b = evidence.answer(tiny.id), evidence.answer(other.id)
-    ok, what = untrained(evidence, tiny.id)
-    if not ok:
-        fail(f"{call} already gives a trained result ({what}), though the reference is untrained at so small a budget: "
-             f"training must run for the budget it is given, from its seed, not return stored results.",
-             f"{call} 已给出训练好的结果（{what}），而参考实现在如此小的预算下并未训练好：训练必须按给定的预算、"
-             f"从给定的种子进行，不能返回保存好的结果。")
     if _equal(a, b):
         fail(f"{fn} gives the same result for seed={tiny.kwargs['seed']} and seed={other.kwargs['seed']}: "
              f"it must use its seed.",

@@ -7,7 +7,7 @@ from .marks import number, tags, visibility, weight
 from ..wire import ModuleValue, TensorValue
 from .. import probe_ids as P
 from ..evidence import CheckFailed
-from .common import all_pass, describe, fail, require_real_training, unpack
+from .common import all_pass, describe, fail, require_follows_arguments, require_real_training, unpack
 from .models import check_logits, check_text_answer, expect_module, expect_state
 
 LOSS_THRESHOLD = 0.05  # the homework's target: "loss < 0.05"
@@ -65,7 +65,7 @@ def test_model_structure(evidence):
         check_logits(evidence, "s5.model.rand_forward", "s5.forward", f"CharRNN({sizes}).forward(x)")
 
 
-@weight(7)  # 8 before issue 17: one moved to 5.5, the student's own predict on the trained model
+@weight(6)  # 8 before issue 17: one moved to 5.5 (the student's predict on the trained model), one to 5.6
 @number("5.2")
 @visibility("visible")
 @tags("torch", "char-lm", "training")
@@ -152,3 +152,14 @@ def test_predict_on_trained_model(evidence):
         fail(f"Your predict(model, 'hello') on your trained model gives {own!r}; that model predicts {want!r} "
              f"(the grader's evaluation of its logits).",
              f"你的 predict(model, 'hello') 在你训练好的模型上给出 {own!r}；该模型的预测应为 {want!r}（评分器根据其输出计算）。")
+
+
+@weight(1)
+@number("5.6")
+@visibility("visible")
+@tags("torch", "char-lm", "training")
+def test_training_follows_its_arguments(evidence):
+    """train_char_lm runs at a tiny budget and follows its seed and lr there
+    train_char_lm 在极小预算下也能运行，并遵循 seed 与 lr"""
+    # Its own small check (issue 17): a training that breaks only these keeps the training marks of 5.2
+    require_follows_arguments(evidence, "s5", "train_char_lm")

@@ -7,7 +7,7 @@ from ..wire import ModuleValue
 from .. import probe_ids as P
 from ..evidence import CheckFailed
 from .common import (all_pass, describe, expect_all_unmodified, expect_tensor, fail, require_follows_inputs,
-                     require_real_training, unpack)
+                     require_follows_arguments, require_real_training, unpack)
 from .models import check_logits, check_text_answer, expect_module, expect_state
 
 
@@ -52,7 +52,7 @@ def test_make_data_homework(evidence):
     require_follows_inputs(evidence, evidence.ids("s7.data.rand"), "make_data")
 
 
-@weight(9)  # 10 before issue 17: one moved to 7.7, the student's own translate on the trained model
+@weight(8)  # 10 before issue 17: one moved to 7.7 (the student's translate on the trained model), one to 7.8
 @number("7.2")
 @visibility("visible")
 @tags("torch", "seq2seq", "training")
@@ -154,3 +154,14 @@ def test_translate_on_trained_model(evidence):
         fail(f"Your translate on your trained model differs from the grader's decoding of that model on "
              f"{len(wrong)}/6 words: {'; '.join(wrong)}.",
              f"你的 translate 在你训练好的模型上与评分器对该模型的解码有 {len(wrong)}/6 个词不同：{'; '.join(wrong)}。")
+
+
+@weight(1)
+@number("7.8")
+@visibility("visible")
+@tags("torch", "seq2seq", "training")
+def test_training_follows_its_arguments(evidence):
+    """train_seq2seq runs at a tiny budget and follows its seed, lr, batch_size and seq_data there
+    train_seq2seq 在极小预算下也能运行，并遵循 seed、lr、batch_size 与 seq_data"""
+    # Its own small check (issue 17): a training that breaks only these keeps the training marks of 7.2
+    require_follows_arguments(evidence, "s7", "train_seq2seq")
