@@ -227,7 +227,8 @@ def test_python_3_13_without_torch_checks_the_numpy_sections(kit):
     proc = subprocess.run([str(venv / "bin" / "hw8-check"), str(EXAMPLE), "--section", "1", "--section", "2",
                            "--section", "4"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "6/6 visible checks pass" in proc.stdout
+    numpy_sections = {n for n in VISIBLE if n.split(".")[0] in ("1", "2", "4")}  # 1.1, 2.1, 4.1-4.4 and 4.10
+    assert f"{len(numpy_sections)}/{len(numpy_sections)} visible checks pass" in proc.stdout
     assert "No module named 'torch': it is not installed on this machine" in proc.stdout
 
 
