@@ -289,6 +289,8 @@ def require_follows_arguments(evidence, section, fn):
         try:
             evidence.answer(probe.id)
         except CheckFailed as exc:
+            if not exc.feedback.en.startswith(fn):  # not this call's own failure (a missing function, no run at all)
+                raise
             raise CheckFailed(Msg(f"{_call(fn, probe)}: ", f"{_call(fn, probe)}：") + exc.feedback) from None
     a, b = evidence.answer(tiny.id), evidence.answer(other.id)
     if _equal(a, b):
