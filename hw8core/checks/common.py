@@ -70,6 +70,12 @@ def _finite(arr, name):
         fail(f"{name} contains NaN or infinity (first at index {bad}).", f"{name} 含有 NaN 或无穷大（首个位于索引 {bad}）。")
 
 
+def within(got, want, tol):
+    """expect_close's criterion as a yes/no (for hints): same shape, not empty, |got - want| <= tol * (1 + |want|)."""
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    return got.shape == want.shape and got.size > 0 and bool(np.all(np.abs(got - want) <= tol * (1 + np.abs(want))))
+
+
 def expect_close(got, want, tol, name, context_en="", context_zh=""):
     """|got - want| <= tol * (1 + |want|) everywhere; the message shows the worst element."""
     got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)

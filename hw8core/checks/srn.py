@@ -1,7 +1,7 @@
 """Sections 1 and 2 share their checks: the NumPy SRN without and with tanh."""
 import numpy as np
 
-from .common import all_pass, expect_all_unmodified, expect_array, expect_close, require_follows_inputs, unpack
+from .common import all_pass, expect_all_unmodified, expect_array, expect_close, require_follows_inputs, unpack, within
 
 HW_STATES = np.array([[2., 2.], [6., 6.], [16., 16.]])  # printed as state_t in section 1
 HW_OUTPUTS = {1: np.array([[4., 4.], [12., 12.], [32., 32.]]),  # printed output_y in section 1
@@ -22,20 +22,17 @@ def states_hint(evidence, pid, got, want, tol):
     """A hint only where the evidence shows it (issue 17, item 4): the states are the expected ones one step late or
     early (an off-by-one in time), or the states of the same recurrence under another activation. Otherwise none."""
     got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-
-    def close(a, b):
-        return a.shape == b.shape and a.size > 0 and bool(np.all(np.abs(a - b) <= tol * (1 + np.abs(b))))
-    if len(want) >= 2 and not close(want[1:], want[:-1]):
-        if close(got[1:], want[:-1]):
+    if len(want) >= 2 and not within(want[1:], want[:-1], tol):
+        if within(got[1:], want[:-1], tol):
             return (" (states[t] holds what states[t-1] should be: one step late in time)",
                     "（states[t] 存的是 states[t-1] 应有的值：时间上晚了一步）")
-        if close(got[:-1], want[1:]):
+        if within(got[:-1], want[1:], tol):
             return (" (states[t] holds what states[t+1] should be: one step early in time)",
                     "（states[t] 存的是 states[t+1] 应有的值：时间上早了一步）")
     variants = getattr(evidence.oracle, "srn_variants", None)
     if variants is not None:
         for name, states in variants(evidence.probe(pid)).items():
-            if close(got, states) and not close(want, states):
+            if within(got, states, tol) and not within(want, states, tol):
                 own = "no activation" if evidence.probe(pid).section == 1 else "tanh"
                 return (f" (these are the states with {name}; this section's network uses {own})",
                         f"（这是使用 {name} 时的状态；本节的网络使用 {own}）")

@@ -4,7 +4,7 @@ from .marks import number, tags, visibility, weight
 
 from ..evidence import CheckFailed
 from .common import (all_pass, describe, expect_all_unmodified, expect_array, expect_close, fail,
-                     require_follows_arguments, require_follows_inputs, require_real_training, unpack)
+                     require_follows_arguments, require_follows_inputs, require_real_training, unpack, within)
 
 KEYS = ("W_xh", "W_hh", "W_hy")
 HW_SUMS = [(4, 73), (71, 11), (81, 113), (81, 0), (4, 125), (39, 17), (11, 3)]  # the "a + b" the homework prints
@@ -78,12 +78,10 @@ def check_gradients(evidence, pid):
 def gradient_hint(got, want, tol):
     """A hint only where the evidence shows it: the array is the expected one negated (a sign: -dL/dW, as the
     homework's own code accumulates), or transposed. Otherwise nothing: a wrong gradient is not always a sign."""
-    def close(a, b):
-        return a.shape == b.shape and bool(np.all(np.abs(a - b) <= tol * (1 + np.abs(b))))
     got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-    if np.any(want != 0) and close(got, -want):
+    if np.any(want != 0) and within(got, -want, tol):
         return " (it is -dL/dW: the sign is flipped; return dL/dW)", "（这是 -dL/dW：符号反了；应返回 dL/dW）"
-    if want.ndim == 2 and want.shape[0] == want.shape[1] and not close(want, want.T) and close(got, want.T):
+    if want.ndim == 2 and want.shape[0] == want.shape[1] and not within(want, want.T, tol) and within(got, want.T, tol):
         return " (it is the transpose of dL/dW)", "（这是 dL/dW 的转置）"
     return "", ""
 
