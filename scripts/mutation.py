@@ -27,6 +27,7 @@ def _grader_version():
     """A digest of everything a grade depends on besides the submission: the grader and the reference."""
     h = hashlib.sha256()
     for path in sorted([*ROOT.glob("grader/**/*.py"), *ROOT.glob("grader/*.json"), *ROOT.glob("grader/*.toml"),
+                        *ROOT.glob("hw8core/**/*.py"), *ROOT.glob("hw8core/*.json"),
                         *ROOT.glob("reference/*.py"), *ROOT.glob("reference/*.json"), ROOT / "tests" / "multiseed.py"]):
         h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
