@@ -70,7 +70,7 @@ def test_a_right_training_passes():
 @pytest.mark.parametrize("pid", OTHERS)
 def test_a_training_that_fails_at_one_other_seed_fails_there(pid):
     got = _verdict({pid: "untrained"})
-    assert got is not None and f"At seed={pid.rsplit('seed', 1)[1]}: {pid} did not train" in got, got
+    assert got is not None and f"at seed {pid.rsplit('seed', 1)[1]}: {pid} did not train" in got, got
 
 
 def test_a_stored_result_at_every_budget_above_the_small_ones_fails():

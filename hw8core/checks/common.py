@@ -299,15 +299,15 @@ def require_trains_at_another_seed(evidence, section, fn, judge):
     if not others:
         fail("No probe was run for this check (a grader error; please tell the course staff).",
              "此项检查没有运行任何测试（评分器错误，请告知助教）。")
-    seeds = ", ".join(f"seed={p.kwargs['seed']}" for p in [graded, *others])
+    seeds = [str(p.kwargs["seed"]) for p in [graded, *others]]
+    seeds_en, seeds_zh = ", ".join(seeds[:-1]) + " and " + seeds[-1], "、".join(seeds)
     for other in others:
         try:
             judge(evidence, other.id)
         except CheckFailed as exc:
-            raise CheckFailed(Msg(f"The grader trains at {seeds}, and the reference passes at each (and at every seed it "
-                                  f"was measured at). At seed={other.kwargs['seed']}: ",
-                                  f"评分器在 {seeds} 下各训练一次，参考实现在每个种子下都能通过（在测量过的每个种子下亦然）。"
-                                  f"seed={other.kwargs['seed']} 时：") + exc.feedback) from None
+            raise CheckFailed(Msg(f"The grader trains at seeds {seeds_en}; at seed {other.kwargs['seed']}: ",
+                                  f"评分器在种子 {seeds_zh} 下各训练一次；种子为 {other.kwargs['seed']} 时：")
+                              + exc.feedback) from None
         if not _equal(_trained_part(evidence.answer(other.id)), _trained_part(evidence.answer(graded.id))):
             continue
         try:
