@@ -71,6 +71,7 @@ _MPL_CACHE = None
 
 class Sandbox(Supervisor):
     output_marks = True  # _sync_output reads the child's output pipe up to each event
+    acks = True  # the child waits for the ack of each probe_start (_acknowledge); False only for the test's control
 
     def __init__(self, *args, secrets=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,6 +82,7 @@ class Sandbox(Supervisor):
         self._secrets = [*_solution_folders(), *secrets]
         self._out_fd = None
         self._stdout_fd = None  # the running child's output pipe (_sync_output)
+        self._ack_fd = None  # the write end of the running child's ack pipe (_acknowledge)
         self._shared_before, self._ipc_before = None, set()
 
     def _prepare(self):
@@ -165,6 +167,11 @@ class Sandbox(Supervisor):
     def _run_once(self, deadline):
         uid = self._uid
         rfd, wfd = os.pipe()
+        # The acks of probe_start (_acknowledge): the child waits for one before it runs the probe, so that what it
+        # prints is read after the event's mark, never before (hw8core/parallel.py puts the output back in order by
+        # those marks). Non-blocking here: a child that does not read them can never stall the grader.
+        ack_r, ack_w = os.pipe()
+        os.set_blocking(ack_w, False)
         status_r, status_w = os.pipe()  # the confinement's report: closed by exec, before any student code
         token = uuid.uuid4().hex
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.workdir / "cwd"),
@@ -180,23 +187,27 @@ class Sandbox(Supervisor):
         with live_child() as register:
             try:
                 proc = subprocess.Popen(
-                    [sys.executable, "-I", "-S", str(self.workdir / "child.py"), str(self.workdir), str(wfd)],
-                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(wfd,),
+                    [sys.executable, "-I", "-S", str(self.workdir / "child.py"), str(self.workdir), str(wfd),
+                     *([str(ack_r)] if self.acks else [])],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                    pass_fds=(wfd, ack_r) if self.acks else (wfd,),
                     start_new_session=True, preexec_fn=lambda: self._confinement.preexec(status_w), env=env,
                     cwd=str(self.workdir / "cwd"))
                 register(proc.pid)
             except BaseException:
                 os.close(rfd)
+                os.close(ack_w)
                 raise
             finally:
                 os.close(wfd)
+                os.close(ack_r)
                 os.close(status_w)
                 self._note_layers(self._confinement.read_report(status_r))
                 os.close(status_r)
         phase = ("start", None, time.monotonic())
         buf = b""
         outfd = proc.stdout.fileno()
-        self._stdout_fd = outfd
+        self._stdout_fd, self._ack_fd = outfd, ack_w
         open_fds = {rfd, outfd}
         result = None
         try:
@@ -239,10 +250,18 @@ class Sandbox(Supervisor):
             if uid is not None:
                 self.report.stray_processes_killed += kill_uid(uid)
             self._drain(outfd)
-            self._stdout_fd = None
+            self._stdout_fd, self._ack_fd = None, None
             proc.stdout.close()
             os.close(rfd)
+            os.close(ack_w)
         return result or ("done", None)
+
+    def _acknowledge(self):
+        if self._ack_fd is not None:
+            try:
+                os.write(self._ack_fd, b".")
+            except OSError:  # full (a child that never reads them) or closed: it only waits less
+                pass
 
     def _sync_output(self):
         if self._stdout_fd is not None:

@@ -5,17 +5,19 @@ run's work folder, so it imports nothing of the grader and nothing beside the su
 plain data goes back: a JSON event per line on the control pipe, and per probe a JSON file
 with an .npz of arrays (read by the parent with allow_pickle=False).
 
-One file on purpose (about 480 lines): it is the only file copied into each run folder (hw8core.CHILD, by the
+One file on purpose (about 500 lines): it is the only file copied into each run folder (hw8core.CHILD, by the
 grader's sandbox and the kit's runner) and started there with `python -I -S`, where the grader cannot be
 imported (Landlock hides it) and hw8core cannot be counted on (an editable install's .pth is not run), so
 everything the child runs must be in it, defined before any student code exists.
 
-    python -I -S child.py WORKDIR CONTROL_FD   # the grader's sandbox: events on an inherited pipe
+    python -I -S child.py WORKDIR CONTROL_FD ACK_FD   # the grader's sandbox: events on an inherited pipe, and
+                                                     # the parent's ack of each probe_start on another
     python child.py WORKDIR -                 # the student kit, on any platform: events appended to WORKDIR/events.jsonl
 """
 import builtins
 import json
 import os
+import select
 import sys
 import time
 import traceback
@@ -50,9 +52,14 @@ MAX_ARRAY = 20_000_000  # elements in one array
 # C functions bound here stay the originals; for the Python-level helpers (json, traceback and
 # whatever they call), the modules below are snapshotted now and put back while the child works
 # (_Pristine), then handed back to the student's versions, whose code keeps behaving as written.
-_os_open, _os_write, _os_close, _os_replace = os.open, os.write, os.close, os.replace
+_os_open, _os_write, _os_close, _os_replace, _os_read = os.open, os.write, os.close, os.replace, os.read
 _monotonic, _exec, _compile, _vars = time.monotonic, exec, compile, vars
 _json_dumps = json.dumps
+_select_select = select.select
+
+
+def _select(fd, seconds):
+    return _select_select([fd], [], [], seconds)
 _TRACKED = ("builtins", "io", "os", "posixpath", "json", "json.encoder", "json.decoder", "time", "traceback",
             "linecache", "inspect", "numpy", "sys")
 _MISSING = object()
@@ -114,8 +121,22 @@ def _flush_std():
 
 
 class _Control:
-    def __init__(self, fd):
-        self.fd = fd
+    def __init__(self, fd, ack_fd=None):
+        self.fd, self.ack_fd = fd, ack_fd
+
+    def wait_ack(self, seconds=10.0):
+        """Wait (at most `seconds`) until the parent has taken in the event just sent: it then has every byte printed
+        before it, and none printed after, so each probe's prints are its own (sandbox.Sandbox._acknowledge). Without
+        an ack channel (the student kit), or on a late ack, the run goes on: only the output's split is at stake."""
+        if self.ack_fd is None:
+            return
+        with _Pristine():
+            try:
+                ready, _, _ = _select(self.ack_fd, seconds)
+                if ready:
+                    _os_read(self.ack_fd, 1)
+            except (OSError, ValueError):
+                self.ack_fd = None
 
     def send(self, **event):
         with _Pristine():
@@ -317,8 +338,8 @@ def describe_namespace(ns, names):
     return out
 
 
-def main(workdir, control_fd):
-    ctl = _Control(control_fd)
+def main(workdir, control_fd, ack_fd=None):
+    ctl = _Control(control_fd, ack_fd)
     workdir = os.path.abspath(workdir)
     with open(workdir + "/job.json", encoding="utf-8") as f:
         job = json.load(f)
@@ -361,6 +382,7 @@ def main(workdir, control_fd):
         if probe["id"] in skip_probes:
             continue
         ctl.send(event="probe_start", probe=probe["id"])
+        ctl.wait_ack()
         answer, enc = answer_probe(probe, arrays, ns)
         write_answer(outdir, probe["id"], answer, enc)
         ctl.send(event="probe_done", probe=probe["id"])
@@ -489,4 +511,7 @@ if __name__ == "__main__":
                           os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0), 0o600)
     else:
         control = int(sys.argv[2])
-    main(sys.argv[1], control)
+    ack = int(sys.argv[3]) if len(sys.argv) > 3 else None  # the parent's acks of probe_start (grader.sandbox)
+    if ack is not None:
+        os.set_inheritable(ack, False)  # not handed on to what the submission starts
+    main(sys.argv[1], control, ack)

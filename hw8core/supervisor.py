@@ -266,7 +266,10 @@ class Supervisor:
             self._last_started = ev["probe"]
             self._sync_output()  # what the child printed before this probe belongs to the step before
             self._segments.append((["probe", ev["probe"]], self._out_pos()))
+            self._acknowledge()
             return ("probe", ev["probe"], began), None
+        if kind == "probe_start":
+            self._acknowledge()  # refused (a resent or forged event): the child must not wait on it all the same
         if kind == "probe_done" and phase[0] == "probe" and ev.get("probe") == phase[1]:
             self.report.answers[phase[1]] = self._read_answer(phase[1])
             return ("between", None, now), None
@@ -275,6 +278,9 @@ class Supervisor:
                 self.report.child_vm_peak_kb = ev["vm_peak_kb"]
             return phase, ("done", None)
         return phase, None
+
+    def _acknowledge(self):
+        """Tell the child that its probe_start has been taken in (grader.sandbox's ack pipe; here, no channel)."""
 
     def _new_child(self):
         """A fresh child starts over: its cells, its namespace, then its probes, in order."""

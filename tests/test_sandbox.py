@@ -155,3 +155,35 @@ def test_the_leftover_scan_finds_its_own_sleepers_and_no_one_elses():
         proc.kill()
         proc.wait()
     assert sleepers(durations) == []
+
+
+PRINTS_ITS_ARGUMENT = "def f(a):\n    print('call', a)\n    return a\n"
+
+
+def _segments_of_a_lagging_grader(monkeypatch, acks):
+    """A serial run of ten fast probes that print, its grader made to lag (each chunk of events taken in 50 ms late,
+    as on a loaded machine): {probe id: what its output segment holds}."""
+    original = Sandbox._follow
+
+    def late(self, buf, phase):
+        time.sleep(0.05)
+        return original(self, buf, phase)
+
+    monkeypatch.setattr(Sandbox, "_follow", late)
+    monkeypatch.setattr(Sandbox, "acks", acks)
+    report = run([PRINTS_ITS_ARGUMENT], [P(f"p{i}", "f", i) for i in range(10)])
+    assert [report.answers[f"p{i}"].value for i in range(10)] == list(range(10))
+    return {key[1]: report.output_raw[start:end].decode() for key, start, end in report.output_segments
+            if key[0] == "probe"}
+
+
+def test_each_probes_prints_are_marked_as_its_own_however_late_the_grader_reads(monkeypatch):
+    """hw8core/parallel.py puts a side-by-side run's output back in the serial order by these marks: the child waits
+    for the grader's ack of each probe_start before it runs the probe, so what it prints falls after the mark."""
+    segments = _segments_of_a_lagging_grader(monkeypatch, acks=True)
+    assert segments == {f"p{i}": f"call {i}\n" for i in range(10)}, segments
+
+
+def test_positive_control_without_the_acks_a_late_grader_marks_prints_as_an_earlier_probes(monkeypatch):
+    segments = _segments_of_a_lagging_grader(monkeypatch, acks=False)
+    assert segments != {f"p{i}": f"call {i}\n" for i in range(10)}, segments

@@ -1,16 +1,19 @@
 # Shared by the answer-file attacks: forge a probe's answer files, then its probe_done event on the
-# control pipe, whose fd is the child's last argument (/proc/self/cmdline).
+# control pipe. The child's arguments (/proc/self/cmdline) after child.py: its work folder, the control pipe's fd,
+# then the fd of the grader's acks.
 import json as _json
 import os as _os
 
 
 def _child_args():
+    """[work folder, control fd, ...]: the arguments after child.py."""
     with open("/proc/self/cmdline", "rb") as f:
-        return f.read().split(b"\0")[:-1]
+        args = f.read().split(b"\0")[:-1]
+    return args[next(i for i, a in enumerate(args) if a.endswith(b"child.py")) + 1:]
 
 
 def _probes_of(fn):
-    workdir = _child_args()[-2].decode()
+    workdir = _child_args()[0].decode()
     with open(workdir + "/job.json") as f:
         return workdir, [p["id"] for p in _json.load(f)["probes"] if p["fn"] == fn]
 
@@ -34,7 +37,7 @@ def _send_done_and_wait(pid):
 
 
 def _send(event):
-    fd = int(_child_args()[-1])
+    fd = int(_child_args()[1])
     _os.write(fd, (_json.dumps(event) + "\n").encode())
 
 
