@@ -3,7 +3,7 @@
 Passed to the shared checks as Evidence(..., oracle=kit.oracle()) (hw8core/evidence.py). The grader's oracle
 (grader/oracle.py) runs the reference. Here there is none: the expected value
 of each visible probe was stored when the kit was built, and a trained model is judged by extra
-probes the kit adds after each training (probe ids with ".kit_"): the student's add_binary over all
+probes the kit adds after the trainings it judges (probe ids with ".kit_"): the student's add_binary over all
 128 x 128 sums, and the student's model's logits on the homework's inputs. It is the student's
 own machine, so their functions need not be distrusted; the graded run re-checks with the reference.
 """
