@@ -60,6 +60,8 @@ _select_select = select.select
 
 def _select(fd, seconds):
     return _select_select([fd], [], [], seconds)
+
+
 _TRACKED = ("builtins", "io", "os", "posixpath", "json", "json.encoder", "json.decoder", "time", "traceback",
             "linecache", "inspect", "numpy", "sys")
 _MISSING = object()

@@ -40,7 +40,8 @@ def main():
             shutil.copy(ROOT / "examples" / "reference" / "hw8.ipynb", class_dir / f"student{i}" / "hw8.ipynb")
         for r in range(rounds):
             for name in (list(modes) if r % 2 == 0 else list(reversed(modes))):
-                times[name].append(run(*modes[name], class_dir))
+                jobs, section_jobs = modes[name]
+                times[name].append(run(jobs, class_dir, section_jobs))
     rate = {name: COPIES / statistics.median(t) * 60 for name, t in times.items()}
     print(f"\nbatch of {COPIES} copies of the example, medians of {rounds} interleaved runs:")
     for name in modes:
