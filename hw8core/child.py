@@ -55,13 +55,7 @@ MAX_ARRAY = 20_000_000  # elements in one array
 _os_open, _os_write, _os_close, _os_replace, _os_read = os.open, os.write, os.close, os.replace, os.read
 _monotonic, _exec, _compile, _vars = time.monotonic, exec, compile, vars
 _json_dumps = json.dumps
-_select_select = select.select
-
-
-def _select(fd, seconds):
-    return _select_select([fd], [], [], seconds)
-
-
+_select = select.select
 _TRACKED = ("builtins", "io", "os", "posixpath", "json", "json.encoder", "json.decoder", "time", "traceback",
             "linecache", "inspect", "numpy", "sys")
 _MISSING = object()
@@ -134,7 +128,7 @@ class _Control:
             return
         with _Pristine():
             try:
-                ready, _, _ = _select(self.ack_fd, seconds)
+                ready, _, _ = _select([self.ack_fd], [], [], seconds)
                 if ready:
                     _os_read(self.ack_fd, 1)
             except (OSError, ValueError):
