@@ -2,12 +2,14 @@
 IPC objects, and the run folders of graders that were killed (which hold a student's code).
 
 Linux-specific (/proc/sysvipc, flock). Everything here is found without following a link: entries are judged by
-lstat, and removed with rmtree, which walks by file descriptor. grader.sandbox decides what to remove when.
+lstat, and removed with hw8core.supervisor.remove_tree (rmtree, which walks by file descriptor, and at
+any depth). grader.sandbox decides what to remove when.
 """
 import fcntl
 import os
-import shutil
 import time
+
+from hw8core.supervisor import remove_tree
 
 SHARED_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue")
 OWN_PREFIXES = ("hw8-run-", "hw8-batch-")  # the graders' own folders: a stale one is remove_stale_runs' to judge
@@ -16,7 +18,7 @@ OWN_PREFIXES = ("hw8-run-", "hw8-batch-")  # the graders' own folders: a stale o
 def _remove_entry(entry):
     """Remove one directory entry without following it (rmtree walks by file descriptor on Linux)."""
     if entry.is_dir(follow_symlinks=False):
-        shutil.rmtree(entry.path, ignore_errors=True)
+        remove_tree(entry.path)
     else:
         os.unlink(entry.path)
 
@@ -147,7 +149,7 @@ def remove_stale_runs(parent, min_age=30.0):
             os.close(fd)
             continue  # a live grader's
         try:
-            shutil.rmtree(entry.path, ignore_errors=True)
+            remove_tree(entry.path)
             removed.append(entry.path)
         finally:
             os.close(fd)

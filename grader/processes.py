@@ -61,6 +61,34 @@ def _alive(pid):
         return False
 
 
+# How much of a process's environment is read to find the sandbox token. A process sets its own environment's
+# memory (prctl PR_SET_MM can point it at gigabytes of untouched pages), and psutil's environ() reads all of it. The
+# child's environment is the few variables the sandbox gives it (grader/sandbox.py), the token among them: 64 KiB
+# is far past it, and a process that moved the token beyond that has rewritten its environment, which it could
+# as well have done without the token (the session and the sandbox uid find it then).
+ENVIRON_BYTES = 64 * 2 ** 10
+
+
+def carries_token(pid, token, limit=ENVIRON_BYTES):
+    """Whether /proc/pid/environ holds HW8_SANDBOX_TOKEN=token in its first `limit` bytes (no more is read)."""
+    try:
+        fd = os.open(f"/proc/{int(pid)}/environ", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        data = b""
+        while len(data) < limit:
+            chunk = os.read(fd, limit - len(data))
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return f"HW8_SANDBOX_TOKEN={token}".encode() in data.split(b"\0")
+
+
 def _sandbox_processes(pid, token):
     """The child's descendants, its session, and anything carrying its token (double forks, setsid)."""
     found = set()
@@ -72,7 +100,7 @@ def _sandbox_processes(pid, token):
         if p.pid in (os.getpid(), pid):
             continue
         try:
-            if os.getsid(p.pid) == pid or p.environ().get("HW8_SANDBOX_TOKEN") == token:
+            if os.getsid(p.pid) == pid or carries_token(p.pid, token):
                 found.add(p.pid)
         except (psutil.Error, OSError):
             continue

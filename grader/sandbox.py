@@ -26,7 +26,7 @@ from .leftovers import (ipc_objects, lock_run_folder, new_entries, remove_files_
                         shared_entries)
 from .processes import (set_subreaper, acquire_user, children_now, kill_adopted, kill_tree, kill_uid, live_child,
                         reap_zombies)
-from hw8core.supervisor import Supervisor
+from hw8core.supervisor import Supervisor, remove_tree
 from hw8core.wire import probe_spec, read_answer
 
 from hw8core import CHILD  # the child file (hw8core/child.py), copied into each run folder
@@ -161,7 +161,7 @@ class Sandbox(Supervisor):
         if self._user_lock is not None:
             self._user_lock.close()  # frees this sandbox user for the next run
         if self._own_workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+            remove_tree(self.workdir)  # any depth (a RecursionError here would keep the run's lock)
         os.close(self._run_lock)
 
     def _run_once(self, deadline):

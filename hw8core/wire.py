@@ -190,6 +190,7 @@ class Answer:
     error: dict = None
     seconds: float = 0.0
     message: str = ""
+    nbytes: int = 0  # the bytes of its arrays, as read (Supervisor keeps a run's answers within MAX_RUN_ANSWER_BYTES)
 
 
 class Unreadable(ValueError):
@@ -251,19 +252,31 @@ def read_answer(out, probe_id, owner=None):
         loaded = _read_arrays(raw, layout)
     except Unreadable as exc:
         return Answer("error", message=f"the answer could not be read: {exc}")
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError, MemoryError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError, MemoryError, OverflowError) as exc:
         return Answer("error", message=f"the answer could not be read: {type(exc).__name__}: {str(exc)[:200]}")
     if "error" in data:
-        error = data["error"] if isinstance(data["error"], dict) else {"message": str(data["error"])}
-        return Answer("error", error=error, seconds=_seconds(data),
-                      message=str(error.get("message", ""))[:2000])
+        error = child_error(data["error"])
+        return Answer("error", error=error, seconds=_seconds(data), message=error["message"],
+                      nbytes=sum(a.nbytes for a in loaded.values()))
     try:
         value = decode(data["result"], loaded)
         args_after = [decode(a, loaded) for a in data.get("args_after", [])]
         kwargs_after = {k: decode(v, loaded) for k, v in data.get("kwargs_after", {}).items()}
-    except (KeyError, TypeError, ValueError, AttributeError, RecursionError, MemoryError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError, MemoryError, OverflowError) as exc:
         return Answer("error", message=f"the answer could not be decoded: {type(exc).__name__}: {str(exc)[:200]}")
-    return Answer("ok", value=value, args_after=args_after, kwargs_after=kwargs_after, seconds=_seconds(data))
+    return Answer("ok", value=value, args_after=args_after, kwargs_after=kwargs_after, seconds=_seconds(data),
+                  nbytes=sum(a.nbytes for a in loaded.values()))
+
+
+def child_error(error):
+    """An exception as the child describes it (child._short_error: type, message, where, traceback), made plain:
+    strings of bounded length whatever the child wrote, so that feedback can slice and compare them."""
+    if not isinstance(error, dict):
+        error = {"message": error}
+    where = error.get("where")
+    where = where[-3:] if isinstance(where, list) else ([] if where is None else [where])
+    return {"type": str(error.get("type") or "")[:200], "message": str(error.get("message") or "")[:2000],
+            "where": [str(w)[:200] for w in where], "traceback": str(error.get("traceback") or "")[-4000:]}
 
 
 def _seconds(data):
@@ -273,13 +286,16 @@ def _seconds(data):
 
 def _read_arrays(raw, layout):
     """The child's arrays: raw bytes at the offsets its JSON gives, as plain numeric dtypes only."""
-    arrays = {}
+    arrays, total = {}, 0
     for key, spec in layout.items():
         dtype = np.dtype(str(spec["dtype"]))
         if dtype.kind not in "biuf" or dtype.hasobject or dtype.fields is not None:
             raise ValueError(f"array of dtype {dtype} refused")
         shape = tuple(int(n) for n in spec["shape"])
         count = int(np.prod(shape, dtype=np.int64))
+        total += count * dtype.itemsize
+        if total > len(raw):  # the child writes each array once, at its own offset; more is the same bytes again
+            raise ValueError(f"the arrays add up to more than the {len(raw)} bytes written")
         arrays[str(key)] = np.frombuffer(raw, dtype=dtype, count=count, offset=int(spec["offset"])).reshape(shape).copy()
     return arrays
 

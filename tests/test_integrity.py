@@ -434,3 +434,93 @@ def test_the_checks_package_is_a_secret_wherever_it_is_installed():
     folders = {os.path.realpath(f) for f in _solution_folders()}
     assert {os.path.realpath(p) for p in hw8core.__path__} <= folders
     assert {str(ROOT / "reference"), str(ROOT / "grader")} <= folders
+
+
+def test_malformed_events_and_answers_are_junk_not_a_crash(tmp_path, schema):
+    # Each of the attack's forgeries raised out of the grader before (checked by grading this file with the grader
+    # of 2283244: the grade raised); now each is the child's junk, costing only the forger's own checks.
+    results, evidence = grade_attack(tmp_path, "malformed_events", sections=(1, 2, 3))
+    jsonschema.validate(results, schema)
+    expect, message = expectation("malformed_events")
+    assert {str(k): v for k, v in section_scores(results).items() if k in (1, 2, 3)} == expect
+    assert message in _text(results)
+    s2 = [a.message for pid, a in evidence.report.answers.items() if pid.startswith("s2")]
+    assert s2 and all("could not be" in m for m in s2), s2
+    forged = [c for c in evidence.report.cells.values() if c.error and c.error["message"] == "[1, 2]"]
+    assert len(forged) == 1 and set(forged[0].error) == {"type", "message", "where", "traceback"}
+
+
+def _deep_tree(root, depth):
+    """root/d/d/.../d, depth levels, made by directory fds (deeper than a path may be long)."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(depth):
+            os.mkdir("d", dir_fd=fd)
+            new = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = new
+    finally:
+        os.close(fd)
+
+
+def test_a_tree_deeper_than_the_recursion_limit_is_removed(tmp_path):
+    import shutil
+    import sys
+    from hw8core.supervisor import remove_tree
+    control, tree = tmp_path / "control", tmp_path / "tree"
+    for root in (control, tree):
+        root.mkdir()
+        _deep_tree(root, 3000)  # 6000 characters of path: past PATH_MAX too
+    if sys.version_info < (3, 13):  # the positive control: rmtree recurses once per level there
+        with pytest.raises(RecursionError):
+            shutil.rmtree(control, ignore_errors=True)
+    remove_tree(tree)
+    assert not tree.exists()
+    remove_tree(control)  # what the control's rmtree left: pytest's own clean-up of tmp_path would trip on it
+    assert not control.exists()
+
+
+def test_the_token_is_looked_for_in_a_bounded_part_of_a_processes_environment(monkeypatch):
+    import subprocess
+    import psutil
+    from grader import processes
+    padding = {f"PAD{i}": "x" * 100_000 for i in range(8)}  # 800 kB: exec refuses one variable over 128 kB
+    first = subprocess.Popen(["sleep", "30"], env={"HW8_SANDBOX_TOKEN": "tok", **padding})
+    last = subprocess.Popen(["sleep", "30"], env={**padding, "HW8_SANDBOX_TOKEN": "tok"})
+    try:
+        time.sleep(0.3)
+        # the positive control: psutil reads the whole environment, however large the process made it
+        assert psutil.Process(last.pid).environ()["HW8_SANDBOX_TOKEN"] == "tok"
+        read = []
+        real_read = os.read
+        monkeypatch.setattr(processes.os, "read", lambda fd, n: read.append(n) or real_read(fd, n))
+        assert processes.carries_token(first.pid, "tok") and not processes.carries_token(first.pid, "to")
+        read.clear()
+        assert not processes.carries_token(last.pid, "tok")  # past the first 64 KiB: not read at all
+        assert 0 < sum(read) <= processes.ENVIRON_BYTES
+        monkeypatch.setattr(psutil.Process, "environ", lambda self: pytest.fail("environ() read in full"))
+        processes._sandbox_processes(os.getpid(), "tok")  # the clean-up's scan of every process on the machine
+    finally:
+        first.kill()
+        last.kill()
+        first.wait()
+        last.wait()
+
+
+@pytest.mark.parametrize("budget", [None, 1024], ids=["default", "a-small-budget"])
+def test_a_runs_answers_are_kept_within_a_budget(budget, tmp_path, monkeypatch):
+    from hw8core import supervisor
+    if budget is not None:  # section 1's five answers hold 2352 bytes (measured): 1024 keeps some, refuses the rest
+        monkeypatch.setattr(supervisor, "MAX_RUN_ANSWER_BYTES", budget)
+    sub = tmp_path / "submission"
+    sub.mkdir()
+    (sub / "hw8.py").write_text(BASE)
+    results, evidence = grade(sub, seed=5, limits=LIMITS, sections=(1,))
+    answers = evidence.report.answers.values()
+    refused = [a for a in answers if a.message.startswith("not kept")]
+    kept = sum(a.nbytes for a in answers)
+    if budget is None:  # the positive control: the same run, every answer kept, full marks
+        assert section_scores(results)[1] == 10 and not refused and kept == 2352
+    else:
+        assert section_scores(results)[1] < 10 and refused and 0 < kept <= budget
+        assert "MiB a run may return" in _text(results)
