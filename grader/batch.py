@@ -10,6 +10,7 @@ unless --force.
 import asyncio
 import json
 import os
+import stat
 import tempfile
 import time
 import traceback
@@ -36,15 +37,48 @@ class Entry:
 
 
 def _read_files(path):
-    """A submission's files as bytes, so a worker on another machine can grade it."""
+    """A submission's files as bytes, so a worker on another machine can grade it. Only regular files, and no link
+    is followed: a student's link (unzip restores them) to the TA's files, or a folder link to /, would otherwise be
+    read by the TA and copied into the submission, where the child reads it."""
     path = Path(path)
+    if path.is_symlink():
+        return {}
     if path.is_file():
-        return {path.name: path.read_bytes()}
+        data = _read_regular(path)
+        return {} if data is None else {path.name: data}
     files = {}
-    for p in sorted(path.rglob("*")):
-        if p.is_file() and p.stat().st_size <= MAX_FILE_BYTES and not any(part.startswith(".") for part in p.parts):
-            files[str(p.relative_to(path))] = p.read_bytes()
+    for root, dirs, names in os.walk(path):  # followlinks=False: a link to a folder is listed, never entered
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            if not name.startswith("."):
+                data = _read_regular(Path(root) / name)
+                if data is not None:
+                    files[str((Path(root) / name).relative_to(path))] = data
     return files
+
+
+def _read_regular(path):
+    """The bytes of a regular file of at most MAX_FILE_BYTES, or None: a link, a FIFO, a device, a larger file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+            return None
+        chunks, total = [], 0
+        while total <= MAX_FILE_BYTES:
+            chunk = os.read(fd, min(2 ** 20, MAX_FILE_BYTES + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        return b"".join(chunks) if total <= MAX_FILE_BYTES else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _symbol(d, key):

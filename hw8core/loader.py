@@ -7,7 +7,9 @@ input transformer.
 """
 import ast
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +55,8 @@ def find_submission(path):
             raise LoadError(Msg(f"{path.name} is neither a notebook (.ipynb) nor a module (.py).",
                               f"{path.name} 既不是 notebook（.ipynb）也不是 Python 模块（.py）。"))
         return path
+    if not path.is_dir():  # a FIFO, a device, a socket: never opened
+        raise LoadError(Msg(f"{path.name} is not a regular file.", f"{path.name} 不是普通文件。"))
     files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
     for name in ("hw8.ipynb", "hw8.py"):
         if (path / name).is_file():
@@ -278,11 +282,57 @@ def unwrap_script_magics(cells, notes):
     return out
 
 
-def load(path):
+# A submission file larger than this is refused unread (grader/batch.py keeps each file of a class to the same).
+MAX_SUBMISSION_BYTES = 50 * 2 ** 20
+
+
+def read_submission(path, follow_links=False):
+    """The bytes of the submission file, read as untrusted input: a regular file of at most MAX_SUBMISSION_BYTES,
+    opened without blocking (a FIFO) and, for the grader, without following a symbolic link (an upload's link to
+    the grader's own files would be graded, or shown, as the student's code). The kit, on the student's own
+    machine, follows links."""
+    flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+             | (0 if follow_links else getattr(os, "O_NOFOLLOW", 0)))
+    if not follow_links and os.path.islink(path):
+        raise LoadError(Msg(f"{path.name} is a symbolic link; submit the file itself.",
+                            f"{path.name} 是符号链接；请提交文件本身。"))
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise LoadError(Msg(f"{path.name} could not be opened: {exc.strerror}.",
+                            f"无法打开 {path.name}：{exc.strerror}。")) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise LoadError(Msg(f"{path.name} is not a regular file.", f"{path.name} 不是普通文件。"))
+        if st.st_size > MAX_SUBMISSION_BYTES:
+            raise LoadError(Msg(f"{path.name} is {st.st_size >> 20} MiB, more than the {MAX_SUBMISSION_BYTES >> 20} MiB "
+                                f"a submission may be; clear the notebook's outputs and submit it again.",
+                                f"{path.name} 大小为 {st.st_size >> 20} MiB，超过提交文件的上限 "
+                                f"{MAX_SUBMISSION_BYTES >> 20} MiB；请清除 notebook 的输出后重新提交。"))
+        chunks, total = [], 0
+        while total <= MAX_SUBMISSION_BYTES:
+            chunk = os.read(fd, min(2 ** 20, MAX_SUBMISSION_BYTES + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > MAX_SUBMISSION_BYTES:
+            raise LoadError(Msg(f"{path.name} grew past {MAX_SUBMISSION_BYTES >> 20} MiB while it was read.",
+                                f"{path.name} 在读取时超过了 {MAX_SUBMISSION_BYTES >> 20} MiB。"))
+        return b"".join(chunks)
+    except OSError as exc:
+        raise LoadError(Msg(f"{path.name} could not be read: {exc.strerror}.",
+                            f"无法读取 {path.name}：{exc.strerror}。")) from None
+    finally:
+        os.close(fd)
+
+
+def load(path, follow_links=False):
     """Find, read and split a submission. Raises LoadError with a message for the student."""
     path = find_submission(path)
     notes = []
-    data = path.read_bytes()
+    data = read_submission(path, follow_links)
     if not data.strip():
         raise LoadError(Msg(f"{path.name} is empty.", f"{path.name} 是空文件。"))
     text = _decode(data, path.name, notes)
@@ -298,11 +348,11 @@ def load(path):
     return Submission(path, "py", cells, notes, len(cells))
 
 
-def load_for_grading(path):
+def load_for_grading(path, follow_links=False):
     """(submission, None), or (whatever was read, the Msg saying why it cannot be graded): a missing or unreadable
-    file, or a notebook without code cells. The grader and the student kit start every run from here."""
+    file, or a notebook without code cells. The grader and the student kit (follow_links) start every run here."""
     try:
-        submission = load(path)
+        submission = load(path, follow_links)
     except LoadError as exc:
         return None, exc.msg
     if not submission.cells:

@@ -524,3 +524,49 @@ def test_a_runs_answers_are_kept_within_a_budget(budget, tmp_path, monkeypatch):
     else:
         assert section_scores(results)[1] < 10 and refused and 0 < kept <= budget
         assert "MiB a run may return" in _text(results)
+
+
+def test_a_submission_that_is_a_link_fifo_or_huge_is_refused_unread(tmp_path, monkeypatch):
+    from pathlib import Path
+    from hw8core import loader
+    secret = tmp_path / "secret.py"
+    secret.write_text(SECRET.read_text())
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "hw8.py").symlink_to(secret)
+    # the positive control: reading the path as before (Path.read_bytes) follows the link to the secret
+    assert (linked / "hw8.py").read_bytes() == secret.read_bytes()
+    submission, error = loader.load_for_grading(linked)
+    assert submission is None and "symbolic link" in str(error)
+    submission, error = loader.load_for_grading(linked, follow_links=True)  # the kit, on the student's machine
+    assert error is None and submission.cells
+    fifo = tmp_path / "fifo"
+    fifo.mkdir()
+    os.mkfifo(fifo / "hw8.py")  # no writer: a blocking open or read would hang the grader
+    for path in (fifo, fifo / "hw8.py"):  # in a folder it is not a file to grade; named, it is refused
+        submission, error = loader.load_for_grading(path)
+        assert submission is None and ("not a regular file" in str(error) or "holds: nothing" in str(error)), error
+    big = tmp_path / "big"
+    big.mkdir()
+    (big / "hw8.py").write_text("x = 1\n")
+    monkeypatch.setattr(loader, "MAX_SUBMISSION_BYTES", 4)
+    submission, error = loader.load_for_grading(big)
+    assert submission is None and "more than the" in str(error)
+
+
+def test_batch_reads_a_students_folder_without_following_links(tmp_path):
+    from grader.batch import _read_files
+    secrets = tmp_path / "ta"
+    secrets.mkdir()
+    (secrets / "s1_srn.py").write_text(SECRET.read_text())
+    student = tmp_path / "class" / "amy"
+    student.mkdir(parents=True)
+    (student / "hw8.py").write_text(BASE)
+    (student / "notes.py").symlink_to(secrets / "s1_srn.py")
+    (student / "grader").symlink_to(secrets, target_is_directory=True)
+    os.mkfifo(student / "pipe.py")
+    # the positive control: the old walk (rglob, is_file) takes the file link in, the TA's solution with it
+    old = {str(p.relative_to(student)) for p in student.rglob("*") if p.is_file()}
+    assert "notes.py" in old
+    assert _read_files(student) == {"hw8.py": BASE.encode()}
+    assert _read_files(student / "notes.py") == {}

@@ -44,7 +44,7 @@ def grade_visible(path, sections=None, limits=None, linux=None, jobs=1):
     sections = sections or SECTIONS
     probes = [p for p in kit.probes if p.section in sections]
     report = None
-    submission, load_error = load_for_grading(path)
+    submission, load_error = load_for_grading(path, follow_links=True)  # the student's own machine and files
     if load_error is None:  # the run makes and removes its own work folder, ignoring a file Windows still holds
         limits = limits or kit_limits(kit)
 
