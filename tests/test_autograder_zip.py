@@ -4,6 +4,8 @@ setup.sh (into a test venv) and run_autograder on several submissions, validate 
 Needs root (to create the sandbox user and run children as that user), useradd, and a system
 python3 with venv outside /root; each missing piece skips with the reason.
 """
+import contextlib
+import fcntl
 import json
 import re
 import os
@@ -54,6 +56,23 @@ def unpack_zip(tmp_path_factory):
     return root
 
 
+# The test venvs (/opt/hw8-venv-test-*) are shared by the test workers, and each worker's module fixture runs
+# setup.sh into the same one: `python -m venv` and pip over a venv another worker is grading with made that grade
+# fail now and then ("the autograder failed", all sections 0, in the full suite only). A setup takes the lock
+# alone; grades share it.
+VENV_LOCK = Path(tempfile.gettempdir()) / "hw8-test-venvs.lock"
+
+
+@contextlib.contextmanager
+def venvs_locked(exclusive):
+    with open(VENV_LOCK, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def run_setup(root, venv, python=None, memory_gib=None):
     """setup.sh as Gradescope runs it, but with pip's own index (the CPU index is out of reach here)."""
     env = dict(os.environ, HW8_VENV=str(venv), HW8_TORCH_INDEX="", HW8_SANDBOX_USER=USER,
@@ -63,7 +82,8 @@ def run_setup(root, venv, python=None, memory_gib=None):
         env["HW8_MEMORY_GIB"] = str(memory_gib)
     if python:
         env["HW8_SYSTEM_PYTHON"] = str(python)
-    return subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True)
+    with venvs_locked(exclusive=True):
+        return subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +107,8 @@ def run_autograder(root, files, extra="", venv=VENV, memory_gib=None, seed=7):
                HW8_EXTRA_ARGS=(f"--seed {seed} " if seed is not None else "") + extra)
     if memory_gib:
         env["HW8_MEMORY_GIB"] = str(memory_gib)
-    subprocess.run([str(root / "run_autograder")], check=True, env=env, timeout=900)
+    with venvs_locked(exclusive=False):
+        subprocess.run([str(root / "run_autograder")], check=True, env=env, timeout=900)
     results = json.loads((root / "results" / "results.json").read_text())
     schema = json.loads((ROOT / "grader" / "results.schema.json").read_text())
     jsonschema.validate(results, schema)
@@ -282,41 +303,42 @@ def test_concurrent_user_runs_cannot_touch_each_other(autograder, tmp_path):
     other's job (which holds its code) fail. With one shared uid, each would kill the other's child.
     The two runs make their work folders in a folder of this test's own (TMPDIR), and each looks only
     there: folders left in /tmp by other grades (killed ones keep theirs) are not this test's business."""
-    from grader.processes import ensure_sandbox_users
-    ensure_sandbox_users(USER, 2)
-    runs = tempfile.mkdtemp(prefix="hw8-concurrent-", dir="/tmp")
-    os.chmod(runs, 0o755)  # as /tmp: the sandbox users list it and enter their own work folder
-    source = (ROOT / "reference" / "s1_srn.py").read_text() + f"\nRUNS_DIR = {runs!r}\n" + NEIGHBOUR
-    procs = []
-    try:
+    with venvs_locked(exclusive=False):  # VENV's python, as run_autograder uses it
+        from grader.processes import ensure_sandbox_users
+        ensure_sandbox_users(USER, 2)
+        runs = tempfile.mkdtemp(prefix="hw8-concurrent-", dir="/tmp")
+        os.chmod(runs, 0o755)  # as /tmp: the sandbox users list it and enter their own work folder
+        source = (ROOT / "reference" / "s1_srn.py").read_text() + f"\nRUNS_DIR = {runs!r}\n" + NEIGHBOUR
+        procs = []
+        try:
+            for k in range(2):
+                sub = tmp_path / f"s{k}"
+                sub.mkdir()
+                (sub / "hw8.py").write_text(source)
+                procs.append(subprocess.Popen([str(VENV / "bin" / "python"), "-m", "grader", "grade", str(sub), "-o",
+                                               str(tmp_path / f"r{k}.json"), "--seed", "1", "--user", USER],
+                                              cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=runs),
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            for p in procs:
+                assert p.wait(timeout=600) == 0, p.stderr.read()[-2000:]
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            shutil.rmtree(runs, ignore_errors=True)
         for k in range(2):
-            sub = tmp_path / f"s{k}"
-            sub.mkdir()
-            (sub / "hw8.py").write_text(source)
-            procs.append(subprocess.Popen([str(VENV / "bin" / "python"), "-m", "grader", "grade", str(sub), "-o",
-                                           str(tmp_path / f"r{k}.json"), "--seed", "1", "--user", USER],
-                                          cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=runs),
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
-        for p in procs:
-            assert p.wait(timeout=600) == 0, p.stderr.read()[-2000:]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        shutil.rmtree(runs, ignore_errors=True)
-    for k in range(2):
-        results = json.loads((tmp_path / f"r{k}.json").read_text())
-        out = {t["number"]: t["output"] for t in results["tests"]}
-        assert results["extra_data"]["sections"]["1"] == 10, out
-        # "other runs: 1": the other run was there to be looked at (the check is not vacuous). Where Landlock
-        # applied, the child may not even list the folder: two layers, each enough.
-        assert "in the test's folder: True" in out["2.1"] and "other runs' files read: 0" in out["2.1"], out["2.1"]
-        if results["extra_data"]["confinement"]["landlock"]["applied"]:
-            assert "listed: False; other runs: 0" in out["2.1"], out["2.1"]
-        else:
-            assert "listed: True; other runs: 1" in out["2.1"], out["2.1"]
-        assert "ended the Python process" not in out["0.1"] and "did not finish" not in out["0.1"], out["0.1"]
+            results = json.loads((tmp_path / f"r{k}.json").read_text())
+            out = {t["number"]: t["output"] for t in results["tests"]}
+            assert results["extra_data"]["sections"]["1"] == 10, out
+            # "other runs: 1": the other run was there to be looked at (the check is not vacuous). Where Landlock
+            # applied, the child may not even list the folder: two layers, each enough.
+            assert "in the test's folder: True" in out["2.1"] and "other runs' files read: 0" in out["2.1"], out["2.1"]
+            if results["extra_data"]["confinement"]["landlock"]["applied"]:
+                assert "listed: False; other runs: 0" in out["2.1"], out["2.1"]
+            else:
+                assert "listed: True; other runs: 1" in out["2.1"], out["2.1"]
+            assert "ended the Python process" not in out["0.1"] and "did not finish" not in out["0.1"], out["0.1"]
 
 
 def test_setup_refuses_an_image_whose_torch_cannot_start_under_the_cap(autograder_on):
