@@ -24,6 +24,7 @@ from pathlib import Path
 from .classreport import feedback_markdown, write_outputs
 from hw8core.i18n import Msg, set_lang
 from hw8core.supervisor import write_new
+from hw8core.wire import read_at_most
 
 MAX_FILE_BYTES = 50 * 2 ** 20
 PER_JOB_BYTES = int(1.5 * 2 ** 30)  # a grading worker with its sandboxed child peaks near 1 GB (make bench)
@@ -67,14 +68,8 @@ def _read_regular(path):
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
             return None
-        chunks, total = [], 0
-        while total <= MAX_FILE_BYTES:
-            chunk = os.read(fd, min(2 ** 20, MAX_FILE_BYTES + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-        return b"".join(chunks) if total <= MAX_FILE_BYTES else None
+        data = read_at_most(fd, MAX_FILE_BYTES + 1)
+        return data if len(data) <= MAX_FILE_BYTES else None
     except OSError:
         return None
     finally:

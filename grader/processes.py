@@ -17,6 +17,8 @@ from pathlib import Path
 
 import psutil
 
+from hw8core.wire import read_at_most
+
 
 class NoSandboxUser(RuntimeError):
     """No sandbox user could be held for a run."""
@@ -76,12 +78,7 @@ def carries_token(pid, token, limit=ENVIRON_BYTES):
     except OSError:
         return False
     try:
-        data = b""
-        while len(data) < limit:
-            chunk = os.read(fd, limit - len(data))
-            if not chunk:
-                break
-            data += chunk
+        data = read_at_most(fd, limit)
     except OSError:
         return False
     finally:

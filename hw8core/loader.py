@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .i18n import Msg
+from .wire import read_at_most
 
 
 class LoadError(Exception):
@@ -310,17 +311,11 @@ def read_submission(path, follow_links=False):
                                 f"a submission may be; clear the notebook's outputs and submit it again.",
                                 f"{path.name} 大小为 {st.st_size >> 20} MiB，超过提交文件的上限 "
                                 f"{MAX_SUBMISSION_BYTES >> 20} MiB；请清除 notebook 的输出后重新提交。"))
-        chunks, total = [], 0
-        while total <= MAX_SUBMISSION_BYTES:
-            chunk = os.read(fd, min(2 ** 20, MAX_SUBMISSION_BYTES + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-        if total > MAX_SUBMISSION_BYTES:
+        data = read_at_most(fd, MAX_SUBMISSION_BYTES + 1)
+        if len(data) > MAX_SUBMISSION_BYTES:
             raise LoadError(Msg(f"{path.name} grew past {MAX_SUBMISSION_BYTES >> 20} MiB while it was read.",
                                 f"{path.name} 在读取时超过了 {MAX_SUBMISSION_BYTES >> 20} MiB。"))
-        return b"".join(chunks)
+        return data
     except OSError as exc:
         raise LoadError(Msg(f"{path.name} could not be read: {exc.strerror}.",
                             f"无法读取 {path.name}：{exc.strerror}。")) from None

@@ -224,20 +224,27 @@ def read_child_file(folder, name, cap, owner=None):
             raise Unreadable(f"{name} has {st.st_nlink} names (a hard link)")
         if st.st_size > cap:
             raise Unreadable(f"{name} is larger than {cap} bytes")
-        chunks, total = [], 0
-        while total <= cap:
-            chunk = os.read(fd, min(2 ** 20, cap + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-        if total > cap:
+        data = read_at_most(fd, cap + 1)
+        if len(data) > cap:
             raise Unreadable(f"{name} is larger than {cap} bytes")
-        return b"".join(chunks)
+        return data
     except OSError as exc:
         raise Unreadable(f"{name} could not be read: {exc.strerror}") from None
     finally:
         os.close(fd)
+
+
+def read_at_most(fd, limit):
+    """The bytes of open file fd up to its end, but never more than limit (a caller that reads cap + 1 learns that a
+    file grew past its cap while it was read, whatever fstat said)."""
+    chunks, total = [], 0
+    while total < limit:
+        chunk = os.read(fd, min(2 ** 20, limit - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def read_answer(out, probe_id, owner=None):
