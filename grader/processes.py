@@ -104,6 +104,11 @@ def _sandbox_processes(pid, token):
     return found
 
 
+def run_processes(pid, token):
+    """The child and every process of its run that is still there (its tree, its session, its token)."""
+    return {pid, *_sandbox_processes(pid, token)}
+
+
 def kill_tree(pid, token):
     """Kill the child and every process it left; return how many besides the child were killed."""
     killed = set()

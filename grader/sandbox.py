@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from .confine import Confinement, summary
-from .leftovers import (ipc_objects, lock_run_folder, new_entries, remove_files_of, remove_ipc, remove_stale_runs,
-                        shared_entries)
+from .leftovers import (MAX_RUN_ENTRIES, clear_folder, disk_use, ipc_objects, lock_run_folder, new_entries,
+                        remove_files_of, remove_ipc, remove_stale_runs, shared_entries)
 from .processes import (set_subreaper, acquire_user, children_now, kill_adopted, kill_tree, kill_uid, live_child,
-                        reap_zombies)
+                        reap_zombies, run_processes)
 from hw8core.supervisor import Supervisor, remove_tree
 from hw8core.wire import probe_spec, read_answer
 
@@ -67,6 +67,11 @@ def matplotlib_cache():
 
 
 _MPL_CACHE = None
+WRITABLE = ("cwd", "out", "tmp", "mpl")  # the run folder's folders the child may write (Landlock allows no others)
+# How often a running child's disk use is measured (Sandbox._over_disk). One look costs about 7 ms here, nearly all of
+# it finding the run's processes among the machine's 74 (processes.run_processes; the folders of the example's run,
+# 529 entries, about 1 ms): 1.4% of one core while a child runs.
+DISK_POLL_SECONDS = 0.5
 
 
 class Sandbox(Supervisor):
@@ -84,6 +89,7 @@ class Sandbox(Supervisor):
         self._stdout_fd = None  # the running child's output pipe (_sync_output)
         self._ack_fd = None  # the write end of the running child's ack pipe (_acknowledge)
         self._shared_before, self._ipc_before = None, set()
+        self._fonts, self._disk_next, self._disk_stopped = [], 0.0, False
 
     def _prepare(self):
         set_subreaper()
@@ -100,10 +106,11 @@ class Sandbox(Supervisor):
         else:
             self._shared_before, self._ipc_before = shared_entries(), ipc_objects(os.geteuid())
         self._gid = gid
-        for sub in ("cwd", "out", "tmp", "mpl"):
+        for sub in WRITABLE:
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
         cache = matplotlib_cache()
-        for f in Path(cache).glob("fontlist-*.json") if cache else []:
+        self._fonts = list(Path(cache).glob("fontlist-*.json")) if cache else []
+        for f in self._fonts:
             shutil.copyfile(f, self.workdir / "mpl" / f.name)
         shutil.copyfile(CHILD, self.workdir / "child.py")
         arrays = {}
@@ -118,7 +125,7 @@ class Sandbox(Supervisor):
         if uid is not None:
             # Other runs' users may pass through the work folder but not list it; the child's own folders
             # and the job (which holds the submission's code) are its user's alone.
-            for sub in ("cwd", "out", "tmp", "mpl"):
+            for sub in WRITABLE:
                 os.chown(self.workdir / sub, uid, gid)
                 os.chmod(self.workdir / sub, 0o700)
             for f in (self.workdir / "mpl").iterdir():
@@ -128,7 +135,7 @@ class Sandbox(Supervisor):
         self._confinement = Confinement(
             memory_bytes=self.limits.memory_bytes, file_bytes=self.limits.file_bytes,
             read=[str(self.workdir), *_python_folders(), *self._site_packages],
-            write=[str(self.workdir / sub) for sub in ("cwd", "out", "tmp", "mpl")],
+            write=[str(self.workdir / sub) for sub in WRITABLE],
             secrets=self._secrets, uid=uid, gid=gid, **({"layers": tuple(self.limits.layers)} if self.limits.layers is not None else {}))
 
     def _read_answer(self, probe_id):
@@ -239,6 +246,11 @@ class Sandbox(Supervisor):
                     phase, result = self._drain_events(rfd, buf, phase)
                     if result is None:
                         result = self._died(phase, proc)
+                if result is None:
+                    over = self._over_disk(proc.pid, token)
+                    if over:
+                        result = self._stopped(phase, over)
+                        self._disk_stopped = True
         finally:
             self.report.stray_processes_killed += kill_tree(proc.pid, token)
             try:
@@ -254,7 +266,36 @@ class Sandbox(Supervisor):
             proc.stdout.close()
             os.close(rfd)
             os.close(ack_w)
+            if self._disk_stopped:  # the next child starts from clean folders, or it would be stopped in turn at once
+                self._clear_writable()
+                self._disk_stopped = False
         return result or ("done", None)
+
+    def _over_disk(self, pid, token):
+        """Why the run must stop for what it holds on disk (Limits.disk_bytes, leftovers.MAX_RUN_ENTRIES), or None.
+        Measured at most every DISK_POLL_SECONDS: between two looks a child may write at disk speed, so a run holds
+        at most the limit plus about that much, and never fills the disk that the grader, and in batch the
+        class, share."""
+        now = time.monotonic()
+        if self.limits.disk_bytes is None or now < self._disk_next:
+            return None
+        self._disk_next = now + DISK_POLL_SECONDS
+        used, entries, unreadable = disk_use([self.workdir / sub for sub in WRITABLE], run_processes(pid, token),
+                                             max_entries=MAX_RUN_ENTRIES)
+        if entries > MAX_RUN_ENTRIES:
+            return f"made more than {MAX_RUN_ENTRIES} files and folders in its run folder"
+        if used > self.limits.disk_bytes:
+            return (f"held {used >> 20} MiB on disk, more than the {self.limits.disk_bytes >> 20} MiB a run may write "
+                    f"(its files were removed)")
+        if unreadable is not None:
+            return f"made a folder the grader cannot list ({os.path.relpath(unreadable, self.workdir)})"
+        return None
+
+    def _clear_writable(self):
+        """Empty the child's writable folders, as they were before its first cell (mpl keeps the font list)."""
+        for sub in WRITABLE:
+            keep = {f.name for f in self._fonts} if sub == "mpl" else ()
+            clear_folder(self.workdir / sub, keep)
 
     def _acknowledge(self):
         if self._ack_fd is not None:

@@ -81,6 +81,9 @@ class Limits:
     memory_bytes: int = 3 * 2 ** 30  # address space of one child
     output_bytes: int = 32 * 1024  # what is kept of the submission's stdout and stderr
     file_bytes: int = 256 * 2 ** 20  # largest file the child may write
+    # what a run's writable folders may hold on disk (the grader's Sandbox; grader/leftovers.py's disk_use): the
+    # example's run folder peaks at 13.8 MiB, a notebook saving checkpoints or plots a few hundred more at most
+    disk_bytes: int | None = 2 ** 30
     max_restarts: int = 12
     timeout_scale: float = 1.0  # multiplies every probe's own time limit (tests use small ones)
     user: str | None = None  # run children as this user (needs root)
@@ -367,6 +370,16 @@ class Supervisor:
                                                seconds=time.monotonic() - started)
             return ("probe", what)
         self.report.early_exit = how
+        return ("early", None)
+
+    def _stopped(self, phase, why):
+        """The child was stopped by the grader for `why` (it passed a limit other than time): the step it was in is
+        charged, as for a crash, and a new child goes on with the next one."""
+        kind, what, _started = phase
+        self._mark(phase, "crashed", f"the process was stopped: it {why}")
+        if kind in ("cell", "probe"):
+            return (kind, what)
+        self.report.early_exit = f"stopped: it {why}"
         return ("early", None)
 
     def _sync_output(self):

@@ -570,3 +570,57 @@ def test_batch_reads_a_students_folder_without_following_links(tmp_path):
     assert "notes.py" in old
     assert _read_files(student) == {"hw8.py": BASE.encode()}
     assert _read_files(student / "notes.py") == {}
+
+
+@pytest.mark.parametrize("mode", ["files", "unlinked", "entries"])
+def test_a_run_that_fills_the_disk_is_stopped_and_its_files_removed(mode, tmp_path, monkeypatch):
+    """The first call of srn_forward_tanh writes 128 MiB (or 2500 files) in its run folder. With a 64 MiB limit (and
+    2000 entries) it is stopped: that call fails, as a crash, with what it held; the next child starts from emptied
+    folders, so the other probes of section 2 and all of section 3 pass. The positive control: the same run without
+    a disk limit passes every check, the files all written (the call returns only after writing them)."""
+    from grader import sandbox
+    monkeypatch.setattr(sandbox, "MAX_RUN_ENTRIES", 2000)  # as 20000, at a tenth of the files to make
+    fill = {"MODE": mode, "TOTAL": 128, "COUNT": 2500}
+    sub = tmp_path / "submission"
+    sub.mkdir()
+    (sub / "hw8.py").write_text(BASE + "\n\n" + attack_source("fills_the_disk", **fill))
+    limits = dataclasses.replace(LIMITS, timeout_scale=1.0)  # writing and waiting for a look take over 1 s
+    unlimited, _ = grade(sub, seed=5, limits=dataclasses.replace(limits, disk_bytes=None), sections=(1, 2, 3))
+    assert section_scores(unlimited) == {1: 10, 2: 10, 3: 15}, _text(unlimited)[:3000]
+    results, evidence = grade(sub, seed=5, limits=dataclasses.replace(limits, disk_bytes=64 * 2 ** 20),
+                              sections=(1, 2, 3))
+    scores = section_scores(results)
+    assert scores[1] == 10 and scores[3] == 15 and scores[2] < 10, _text(results)[:3000]
+    stopped = [a for a in evidence.report.answers.values() if a.message.startswith("the process was stopped")]
+    assert len(stopped) == 1 and stopped[0].status == "crashed", [a.message for a in stopped]
+    why = "made more than 2000 files" if mode == "entries" else "MiB on disk, more than the 64 MiB a run may write"
+    assert why in stopped[0].message and why in _text(results), stopped[0].message
+    assert evidence.report.restarts == 1
+
+
+def test_disk_use_counts_blocks_in_folders_and_in_open_files_without_names(tmp_path):
+    """grader.leftovers.disk_use: allocated blocks (a sparse file counts what it holds), entries up to the cap, a link
+    never followed, and a file open in a process but no longer in any folder; the positive control for the last:
+    the same file is not seen when that process is not looked at."""
+    from grader.leftovers import disk_use
+    (tmp_path / "a").write_bytes(b"x" * 2 ** 20)
+    with open(tmp_path / "sparse", "wb") as f:
+        f.truncate(2 ** 30)  # a 1 GiB file that holds no block
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b").write_bytes(b"y" * 2 ** 20)
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    (outside / "big").write_bytes(b"z" * 4 * 2 ** 20)
+    os.symlink(outside, tmp_path / "link")
+    used, entries, unreadable = disk_use([tmp_path])
+    assert 2 * 2 ** 20 <= used < 3 * 2 ** 20 and entries == 5 and unreadable is None
+    assert disk_use([tmp_path], max_entries=2)[1] == 3  # counting stops past the cap
+    hidden = open(tmp_path / "hidden", "wb")
+    hidden.write(b"h" * 8 * 2 ** 20)
+    hidden.flush()
+    os.unlink(tmp_path / "hidden")
+    try:
+        assert disk_use([tmp_path])[0] < 3 * 2 ** 20  # the control: in no folder
+        assert disk_use([tmp_path], pids=[os.getpid()])[0] >= 10 * 2 ** 20
+    finally:
+        hidden.close()
