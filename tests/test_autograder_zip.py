@@ -380,7 +380,8 @@ def _integrity_case(autograder, name, tmp_path):
     fill = {"TARGET": str(secret), "SIZE": secret.stat().st_size, "HANG": 40, "TOKEN": token,
             "TCP_PORT": tcp.getsockname()[1], "UDP_PORT": udp.getsockname()[1], "SOCKET": str(plant.parent / "sock"),
             "PLANTS": [str(plant), str(autograder / "source" / "hw8core" / "checks" / "test_s9_planted.py"),
-                       str(autograder / "results" / "results.json")]}
+                       str(autograder / "results" / "results.json")],
+            "MODE": "unlinked", "TOTAL": 1152, "COUNT": 0}  # fills_the_disk: 1.1 GiB, past the 1 GiB a run may write
     try:
         results = run_autograder(autograder, {"hw8.py": BASE + "\n\n" + attack_source(name, **fill)})
         heard = []
@@ -399,7 +400,7 @@ def _integrity_case(autograder, name, tmp_path):
 
 @pytest.mark.parametrize("name", ["answer_is_a_link", "answer_is_a_fifo", "answer_is_dev_zero", "resends_probe_start",
                                   "reaches_out", "leaves_files", "signals_the_grader",
-                                  "overreaches", "recursion_bomb"])
+                                  "overreaches", "recursion_bomb", "fills_the_disk"])
 def test_integrity_attacks_as_gradescope_runs_them(autograder, name, tmp_path):
     results, (expect, message), heard, plant, token, secret = _integrity_case(autograder, name, tmp_path)
     scores = {t["number"].split(".")[0]: 0 for t in results["tests"]}

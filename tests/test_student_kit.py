@@ -109,7 +109,9 @@ def test_without_linux_features_it_is_a_plain_subprocess_with_a_time_limit(hw8ch
     src = mutate(reference_module_source(), "def srn_forward(", HANGS.strip() + "\n\n\ndef _homework_srn_forward(")
     path = write_submission(tmp_path, src)
     limits = hw8check.cli.kit_limits(hw8check.kit.load_kit())
-    limits.timeout_scale = 0.2  # the hang's limit: 2 s instead of the kit's 30 s
+    # The hang's limit: 5 s instead of the kit's 30 s. Every limit scales: at 0.2 the adder's training had 6 s, and
+    # took longer beside a full test run (it takes 4.1 s on a quiet machine); at 0.5 it has 15 s.
+    limits.timeout_scale = 0.5
     outcomes, _loading, _ = hw8check.cli.grade_visible(path, (1, 2, 4), limits=limits, linux=False)
     assert not outcomes["1.1"].passed and "did not finish in time" in outcomes["1.1"].message.en
     assert all(o.passed for n, o in outcomes.items() if n != "1.1"), {n: str(o.message) for n, o in outcomes.items()}
@@ -266,3 +268,83 @@ def test_a_grader_cleaning_stale_runs_leaves_the_kits_live_folder(hw8check, tmp_
     removed = remove_stale_runs(tmp_path, min_age=0)
     assert kit_run.workdir.exists() and str(kit_run.workdir) not in removed
     assert removed == [str(grader_like.workdir)]
+
+
+def test_the_child_stops_a_rows_calls_once_enough_answers_are_wrong():
+    """hw8core/child.py's "@each" with a stop rule: every row without one; with one, up to the row at which that many
+    answers were not their expected value, and no further."""
+    from hw8core.child import _each
+    calls = []
+
+    def add(w, a, b):
+        calls.append((a, b))
+        return a + b if a % 2 == 0 else -1  # every odd a wrong
+    rows = [[a, b] for a in range(6) for b in range(2)]
+    assert _each(add, [None], rows) == [a + b if a % 2 == 0 else -1 for a, b in rows] and len(calls) == 12
+    calls.clear()
+    got = _each(add, [None], rows, [a + b for a, b in rows], 3)
+    assert [list(c) for c in calls] == rows[:7], calls  # wrong at rows 2, 3 and 6 (a = 1, 1, 3): stopped at the third
+    assert got == [0, 1, -1, -1, 2, 3, -1]
+    calls.clear()
+    assert len(_each(add, [None], rows, [a + b for a, b in rows], 99)) == 12  # never that many wrong: every row
+    assert len(_each(lambda w, a, b: [a, b], [None], rows, [a + b for a, b in rows], 2)) == 2  # not a number: wrong
+
+
+def test_the_kits_stopped_sums_settle_untrained_exactly_as_all_sums_would(hw8check):
+    """The tiny training's sums stop at adder_sums_stop wrong ones: the accuracy over all 128 x 128 sums is then below
+    the pass mark whatever the rest, so "untrained" is the verdict all sums give. The boundary: the most wrong sums a
+    passing network may have is one fewer."""
+    import numpy as np
+    from hw8check.stored_oracle import ADDER_CHUNKS, ADDER_N, StoredOracle, adder_sums_probe, adder_sums_stop
+    from hw8core.supervisor import RunReport
+    from hw8core.wire import Answer, Probe
+    from hw8core.evidence import Evidence
+    pass_accuracy = 0.99  # grader/criteria.PASS_ACCURACY, as the kit stores it
+    k = adder_sums_stop(pass_accuracy)
+    total = ADDER_N * ADDER_N
+    assert 1 - (k - 1) / total >= pass_accuracy > 1 - k / total
+    per = total // ADDER_CHUNKS
+    rows = [(a, b) for a in range(ADDER_N) for b in range(ADDER_N)]
+
+    def accuracy(chunks):
+        probes = [Probe(adder_sums_probe("s4.train_tiny", c), 4, "@each", ["add_binary", [], []], hidden=False)
+                  for c in range(ADDER_CHUNKS)]
+        report = RunReport(answers={p.id: Answer("ok", value=got) for p, got in zip(probes, chunks)},
+                           namespace={"add_binary": {"kind": "function"}})
+        evidence = Evidence(probes, report, None, True, 0, oracle=StoredOracle({}, {}, pass_accuracy))
+        return evidence.oracle.adder_accuracy(evidence, "s4.train_tiny")
+
+    def sums(wrong):  # all sums, the first `wrong` of them off by one
+        return [a + b + (i < wrong) for i, (a, b) in enumerate(rows)]
+    for wrong in (k - 1, k):  # every sum asked: exactly the mean, as the grader's criteria.sums_accuracy
+        full = sums(wrong)
+        assert accuracy([full[:per], full[per:]]) == float(np.mean(np.array(full) == [a + b for a, b in rows]))
+    assert accuracy([sums(k - 1)[:per], sums(k - 1)[per:]]) >= pass_accuracy > accuracy([sums(k)[:per], sums(k)[per:]])
+    stopped = sums(k)[:k]  # the child stopped after the k-th wrong sum of chunk 0; chunk 1 had no stop
+    assert accuracy([stopped, sums(0)[per:]]) == 1 - k / total < pass_accuracy  # at most: every sum not asked right
+    stopped_late = sums(0)[per:per + 500]
+    stopped_late[-k:] = [v + 1 for v in stopped_late[-k:]]  # chunk 1 stopped at its k-th wrong sum
+    assert accuracy([sums(0)[:per], stopped_late]) < pass_accuracy
+
+
+def test_the_kit_judges_the_tiny_training_from_a_few_hundred_sums(hw8check):
+    """On the example, the tiny training's sums stop long before 8192 calls a chunk, and it is judged untrained, while
+    the graded training's are all asked (its 99% needs every sum)."""
+    from hw8check.kit import load_kit
+    from hw8check.runner import PortableRun
+    from hw8core.evidence import Evidence
+    from hw8core.loader import load_for_grading
+    kit = load_kit()
+    wanted = {"s4.train_tiny", "s4.train_tiny.kit_sums0", "s4.train_tiny.kit_sums1"}
+    probes = [p for p in kit.probes if p.id in wanted]
+    assert len(probes) == 3 and all(len(p.args) == 5 for p in probes if p.fn == "@each")
+    submission, error = load_for_grading(EXAMPLE, follow_links=True)
+    assert error is None
+    report = PortableRun([c.source for c in submission.cells], probes, kit.api_names, hw8check.cli.kit_limits(kit),
+                         labels=[c.label for c in submission.cells]).run()
+    lengths = [len(report.answers[f"s4.train_tiny.kit_sums{c}"].value) for c in (0, 1)]
+    assert all(0 < n < 1000 for n in lengths), lengths
+    evidence = Evidence(probes, report, None, True, 0, oracle=kit.oracle())
+    assert evidence.oracle.adder_accuracy(evidence, "s4.train_tiny") < kit.pass_accuracy
+    graded = [p for p in kit.probes if p.id.startswith("s4.train.kit_sums")]
+    assert len(graded) == 2 and all(len(p.args) == 3 for p in graded)

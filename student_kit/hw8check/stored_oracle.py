@@ -7,6 +7,8 @@ probes the kit adds after the trainings it judges (probe ids with ".kit_"): the 
 128 x 128 sums, and the student's model's logits on the homework's inputs. It is the student's
 own machine, so their functions need not be distrusted; the graded run re-checks with the reference.
 """
+import math
+
 import numpy as np
 
 from hw8core.homework import IDX2CHAR, LETTERS, SEQ_DATA, Y_TEXT
@@ -19,6 +21,13 @@ ADDER_CHUNKS = 2  # @each probes per training (an answer list holds at most 1000
 
 def adder_sums_probe(pid, chunk):
     return f"{pid}.kit_sums{chunk}"
+
+
+def adder_sums_stop(pass_accuracy):
+    """How many wrong sums within one probe settle that the accuracy over all 128 x 128 is below pass_accuracy:
+    one more than the most a passing network may get wrong (163 of 16384 at 99%)."""
+    total = ADDER_N * ADDER_N
+    return total - math.ceil(round(pass_accuracy * total, 6)) + 1
 
 
 def logits_probe(pid):
@@ -49,23 +58,32 @@ class StoredOracle:
         return self._sums_of[pid]
 
     def _read_sums(self, evidence, pid):
-        rows = []
+        """(sums, asked): the (128, 128) sums, and which were asked. A probe with a stop rule (the tiny training's:
+        adder_sums_stop) ends once enough sums are wrong that the accuracy is below the pass mark whatever the rest."""
+        per = ADDER_N * ADDER_N // ADDER_CHUNKS
+        sums, asked = np.zeros(ADDER_N * ADDER_N, np.int64), np.zeros(ADDER_N * ADDER_N, bool)
         for chunk in range(ADDER_CHUNKS):
             got = evidence.answer(adder_sums_probe(pid, chunk))
-            for value in got:
+            for k, value in enumerate(got[:per]):
                 if isinstance(value, bool) or not isinstance(value, (int, np.integer, np.ndarray)) or np.ndim(value):
                     fail(f"add_binary(weights, a, b) should return an integer, but returned {value!r} "
                          f"(the kit judges your trained weights with your add_binary).",
                          f"add_binary(weights, a, b) 应返回整数，实际返回 {value!r}（自查工具用你的 add_binary 评估训练好的权重）。")
-                rows.append(int(value))
-        return np.array(rows, dtype=np.int64).reshape(ADDER_N, ADDER_N)
+                sums[chunk * per + k], asked[chunk * per + k] = int(value), True
+        return sums.reshape(ADDER_N, ADDER_N), asked.reshape(ADDER_N, ADDER_N)
 
     def adder_accuracy(self, evidence, pid):
+        """The share of all 128 x 128 sums right; where the kit stopped asking (adder_sums_stop), the most it can be:
+        every sum not asked counted right, which is still below the pass mark."""
+        sums, asked = self._sums(evidence, pid)
         a, b = np.meshgrid(np.arange(ADDER_N), np.arange(ADDER_N), indexing="ij")
-        return float(np.mean(self._sums(evidence, pid) == a + b))
+        if asked.all():
+            return float(np.mean(sums == a + b))  # as the grader's criteria.sums_accuracy
+        return 1.0 - float(np.sum(asked & (sums != a + b))) / sums.size
 
     def adder_sum(self, evidence, pid, a, b):
-        return int(self._sums(evidence, pid)[a, b])
+        sums, asked = self._sums(evidence, pid)
+        return int(sums[a, b]) if asked[a, b] else None
 
     def _logits(self, evidence, pid, shape):
         got = evidence.answer(logits_probe(pid))
