@@ -1,4 +1,4 @@
-# expect: {"1": 10, "2": 7, "3": 15} message: "a run may write"
+# expect: {"1": 10, "2": 0, "3": 15} message: "a run may write"
 # srn_forward_tanh fills the disk on its first call, then answers correctly: MODE "files" writes TOTAL MiB in files of
 # 32 MiB (each under the 256 MiB a file may hold), "unlinked" the same in files it keeps open after removing their
 # names (in no folder, yet on disk), "entries" makes COUNT empty files. Nothing else limited what a run wrote: on
