@@ -25,7 +25,7 @@ import sys
 import threading
 from dataclasses import replace
 
-from .supervisor import RunReport
+from .supervisor import RunReport, what_happened
 from .wire import Answer, ResultOf, called
 
 GIB = 2 ** 30
@@ -259,7 +259,7 @@ def _not_tried_after_hang(answers, probes):
             how, verb = hung[key]
             answers[p.id] = Answer(how, message=f"not tried: an earlier call of {key} {verb}")
         elif a is not None and a.status in ("timeout", "crashed") and not (a.message or "").startswith("not tried"):
-            hung[key] = (a.status, {"timeout": "timed out", "crashed": "ended the process"}[a.status])
+            hung[key] = (a.status, what_happened(a))
 
 
 def _confinement(reports):

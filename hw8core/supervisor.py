@@ -69,6 +69,17 @@ def remove_tree(path):
             pass
 
 
+STOPPED = "the process was stopped"  # how Supervisor._stopped's message begins: the grader ended it, past a limit
+
+
+def what_happened(answer):
+    """How a call that hung or ended its process is named in its function's later answers ("not tried: an earlier
+    call of f ..."): timed out, ended the process, or was stopped by the grader (Supervisor._stopped)."""
+    if answer.status == "crashed" and answer.message.startswith(STOPPED):
+        return "was stopped by the grader"
+    return {"timeout": "timed out", "crashed": "ended the process"}.get(answer.status, answer.status)
+
+
 class SandboxError(RuntimeError):
     """The child could not start at all: the grader's fault, never the submission's."""
 
@@ -222,7 +233,7 @@ class Supervisor:
         each would cost a full time limit or a restart, and the answer would be the same."""
         index = self._probe_index(probe_id)
         key, how = self._fn_key(self.probes[index]), self.report.answers[probe_id].status
-        verb = {"timeout": "timed out", "crashed": "ended the process"}.get(how, how)
+        verb = what_happened(self.report.answers[probe_id])
         for p in self.probes[index + 1:]:
             if self._fn_key(p) == key and p.id not in self.report.answers:
                 self._skip_probes.add(p.id)
@@ -376,7 +387,7 @@ class Supervisor:
         """The child was stopped by the grader for `why` (it passed a limit other than time): the step it was in is
         charged, as for a crash, and a new child goes on with the next one."""
         kind, what, _started = phase
-        self._mark(phase, "crashed", f"the process was stopped: it {why}")
+        self._mark(phase, "crashed", f"{STOPPED}: it {why}")
         if kind in ("cell", "probe"):
             return (kind, what)
         self.report.early_exit = f"stopped: it {why}"

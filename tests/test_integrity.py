@@ -598,6 +598,8 @@ def test_a_run_that_fills_the_disk_is_stopped_and_its_files_removed(mode, tmp_pa
     why = "made more than 2000 files" if mode == "entries" else "MiB on disk, more than the 64 MiB a run may write"
     assert why in stopped[0].message and why in _text(results), stopped[0].message
     assert evidence.report.restarts == 1
+    assert any(a.message == "not tried: an earlier call of srn_forward_tanh was stopped by the grader"
+               for a in evidence.report.answers.values())
 
 
 def test_disk_use_counts_blocks_in_folders_and_in_open_files_without_names(tmp_path):
