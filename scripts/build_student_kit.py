@@ -60,7 +60,7 @@ def kit_probes():
             # All 128 x 128 sums only where a check reads an accuracy: the graded training's criterion (4.4) and the
             # tiny one's "untrained" (hw8core/checks/test_s4.py); the other trainings are compared as they are. Sums
             # after all eight trainings took 15 of hw8-check's 25 s on the example (make bench at fedd1b5).
-            # The tiny one's "untrained" is settled once 1% of all sums are wrong: the child stops there (about 190 of
+            # The tiny one's "untrained" is settled once 1% of all sums are wrong: the child stops there (165 of
             # 8192 calls per chunk for the reference's; the whole chunks took 1.5 of hw8-check's 9 s, make bench).
             per = ADDER_N // ADDER_CHUNKS
             for chunk in range(ADDER_CHUNKS):
