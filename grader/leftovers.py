@@ -188,10 +188,10 @@ def disk_use(folders, pids=(), max_entries=MAX_RUN_ENTRIES):
                     used += st.st_blocks * 512
                     if stat.S_ISDIR(st.st_mode):
                         stack.append(entry.path)
-        except FileNotFoundError:
-            continue
-        except OSError:
+        except PermissionError:  # a folder made without read permission (mkdir mode 0o300): its contents are hidden
             unreadable = folder
+        except OSError:  # gone, or no longer a folder, since it was listed: the child is writing there now
+            continue
     for pid in pids:
         try:
             fds = os.listdir(f"/proc/{int(pid)}/fd")
