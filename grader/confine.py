@@ -35,7 +35,9 @@ import ctypes
 import errno
 import os
 import resource
+import select
 import sys
+import time
 from dataclasses import dataclass, field
 
 LAYERS = ("rlimits", "uid", "no_new_privs", "landlock", "seccomp")
@@ -336,12 +338,18 @@ class Confinement:
             os.close(target)
 
     # ---- the parent's half
-    def read_report(self, fd):
-        """The child's layer lines (at most 8 KiB, from a pipe that closed when it exec'd): {name: Layer}."""
+    def read_report(self, fd, wait=0.0):
+        """The child's layer lines (at most 8 KiB, from a pipe that closed when it exec'd, or, `wait` > 0, that it
+        closes within that many seconds): {name: Layer}."""
         data = b""
+        deadline = time.monotonic() + wait
         try:
             os.set_blocking(fd, False)
             while len(data) < 8192:
+                if wait > 0:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or not select.select([fd], [], [], left)[0]:
+                        break
                 chunk = os.read(fd, 8192 - len(data))
                 if not chunk:
                     break

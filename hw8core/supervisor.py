@@ -100,6 +100,9 @@ class Limits:
     user: str | None = None  # run children as this user (needs root)
     layers: tuple | None = None  # confinement layers to apply (grader.confine.LAYERS); None: all of them
     jobs: int | None = 1  # children side by side, one per group of sections (hw8core/parallel.py); None: auto
+    # The grader's children forked from a process that has imported numpy and torch (grader/zygote.py), where memory
+    # allows; False: each started fresh. The kit always starts them fresh.
+    prepared: bool = True
 
 
 @dataclass
