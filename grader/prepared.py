@@ -103,6 +103,12 @@ class Zygote:
                 self._stop()  # gone or silent: a new one is started at the next child
             return pid
 
+    def failed(self):
+        """A child it forked could not become the run's child (grader.sandbox): counted, and a new zygote next time."""
+        with self.lock:
+            self.failures += 1
+            self._stop()
+
     def child_ended(self):
         with self.lock:
             self.ended += 1

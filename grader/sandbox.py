@@ -192,9 +192,10 @@ class Sandbox(Supervisor):
                 env[keep] = os.environ[keep]
         # live_child: while another sandbox of this process (hw8core/parallel.py) cleans up, this child is not a
         # leftover of its run: never killed nor reaped by it (processes.kill_adopted, reap_zombies).
+        proc = layers = None
         with live_child() as register:
             try:
-                proc = self._spawn_prepared(env, wfd, status_w, ack_r, status_r)
+                proc, layers = self._spawn_prepared(env, wfd, ack_r)
                 if proc is None:
                     proc = subprocess.Popen(
                         [sys.executable, "-I", "-S", str(self.workdir / "child.py"), str(self.workdir), str(wfd),
@@ -212,10 +213,7 @@ class Sandbox(Supervisor):
                 os.close(wfd)
                 os.close(ack_r)
                 os.close(status_w)
-                # A forked child's report is complete when it closes status_w, after its confinement (a fresh child's
-                # when it execs, before Popen returns).
-                self._note_layers(self._confinement.read_report(
-                    status_r, wait=SPAWN_SECONDS if isinstance(proc, Forked) else 0.0))
+                self._note_layers(layers if layers is not None else self._confinement.read_report(status_r))
                 os.close(status_r)
         phase = ("start", None, time.monotonic())
         buf = b""
@@ -278,23 +276,43 @@ class Sandbox(Supervisor):
                 self._disk_stopped = False
         return result or ("done", None)
 
-    def _spawn_prepared(self, env, wfd, status_w, ack_r, status_r):
-        """The child forked from this process's zygote (grader/zygote.py), or None: then it starts fresh."""
+    def _spawn_prepared(self, env, wfd, ack_r):
+        """(the child forked from this process's zygote (grader/zygote.py), its confinement report), or (None, None):
+        then it starts fresh. A forked child that died before its confinement's report (it could not become the
+        run's child) is a failure of the zygote's, not the submission's: this child starts fresh too."""
         if not self.limits.prepared or not _room_for_zygote(self.limits.memory_bytes):
-            return None
+            return None, None
         out_r, out_w = os.pipe()
+        report_r, report_w = os.pipe()  # its own: the fresh child's pipe stays unused if this one fails
         argv = [str(self.workdir / "child.py"), str(self.workdir), "3", *(["4"] if self.acks else [])]
         request = {"argv": argv, "env": env, "cwd": str(self.workdir / "cwd")}
         constant = {k: v for k, v in env.items() if k not in PER_RUN_ENV}
         try:
             pid = ZYGOTE_OF_THIS_PROCESS.spawn(constant, self._site_packages, self._confinement, request,
-                                               [out_w, wfd, status_w, *([ack_r] if self.acks else [])])
+                                               [out_w, wfd, report_w, *([ack_r] if self.acks else [])])
         finally:
             os.close(out_w)
+            os.close(report_w)
+        layers = None
+        if pid is not None:
+            # complete when the child closes it, after its confinement (a fresh child's when it execs)
+            layers = self._confinement.read_report(report_r, wait=SPAWN_SECONDS)
+            if all(layer.detail == "not reported" for layer in layers.values()):
+                forked = Forked(pid, out_r)
+                kill_tree(pid, env["HW8_SANDBOX_TOKEN"])
+                try:
+                    forked.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+                ZYGOTE_OF_THIS_PROCESS.failed()
+                forked.stdout.close()
+                pid = out_r = None
+        os.close(report_r)
         if pid is None:
-            os.close(out_r)
-            return None
-        return Forked(pid, out_r)
+            if out_r is not None:
+                os.close(out_r)
+            return None, None
+        return Forked(pid, out_r), layers
 
     def _over_disk(self, pid, token):
         """Why the run must stop for what it holds on disk (Limits.disk_bytes, leftovers.MAX_RUN_ENTRIES), or None.

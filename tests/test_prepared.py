@@ -183,3 +183,23 @@ def test_a_one_shot_run_starts_no_zygote(tmp_path):
             f"observe(Path({str(tmp_path)!r}) / 'two', True)\nprint(Z.proc is not None)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.stdout.split() == ["True", "True"], proc.stdout + proc.stderr[-3000:]
+
+
+def test_a_forked_child_that_cannot_become_the_runs_child_starts_fresh(tmp_path, monkeypatch):
+    """A zygote whose first environment has no room for the run's (PAD_BYTES made tiny): its child exits before its
+    confinement's report. That is the zygote's failure, not the submission's: the child starts fresh and the run
+    grades. (Without the fallback, every restart would be forked and die the same way: the whole run lost.)"""
+    monkeypatch.setattr(ZYGOTE_OF_THIS_PROCESS, "failures", 0)
+    ZYGOTE_OF_THIS_PROCESS.failed()  # stops the zygote running now: the next one starts with the tiny room
+    monkeypatch.setattr(prepared, "PAD_BYTES", 8)
+    monkeypatch.setattr(ZYGOTE_OF_THIS_PROCESS, "failures", 0)
+    try:
+        for attempt in range(3):  # until a zygote with the tiny room is ready
+            observe(tmp_path / f"start{attempt}", True)
+            if ZYGOTE_OF_THIS_PROCESS.wait_ready(120.0):
+                break
+        assert ZYGOTE_OF_THIS_PROCESS.wait_ready(0.0)
+        seen, _ = observe(tmp_path / "fallback", True)
+        assert not seen["torch_before"] and ZYGOTE_OF_THIS_PROCESS.failures == 1
+    finally:
+        ZYGOTE_OF_THIS_PROCESS.failed()  # no zygote with the tiny room outlives this test
