@@ -42,10 +42,11 @@ $(VENV)/bin/python:
 	$(BASE_PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "make: $(BASE_PYTHON) cannot make a venv;" \
 	    "on Debian or Ubuntu: sudo apt install python3-venv (or run make inside a venv or conda environment)"; exit 1; }
 
+# 3 workers on 2 cores: the CUDA-torch venv tests wait on the disk (import torch there: 2.8 s of CPU in 41 s), and a
+# third worker uses that core (README, Tests: 20 min 15 s against 22 min 30 s with 2, same code, one after the other).
+# worksteal: an idle worker takes queued tests from the busy one.
 test: install  # TESTS=tests/test_cli.py runs only those
-	$(PYTHON) -m pytest -q -n 3 --dist worksteal $(TESTS)  # worksteal: an idle worker takes queued tests from the busy one;
-	# 3 workers on 2 cores: the CUDA-torch venv tests wait on the disk (import torch there: 2.8 s of CPU in 41 s), and a
-	# third worker uses that core (README, Tests: 20 min 15 s against 22 min 30 s with 2, same code, one after the other)
+	$(PYTHON) -m pytest -q -n 3 --dist worksteal $(TESTS)
 
 grade-example: install
 	$(PYTHON) -m grader grade examples/reference -o out/example-results.json --seed $(SEED)
