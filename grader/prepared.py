@@ -80,6 +80,7 @@ class Zygote:
         self.sock = None
         self.key = None
         self.ready = False
+        self.vm_bytes = 2 ** 62  # the zygote's address space, as it said when ready
         self.ended = 0  # children of this process that have ended
         self.failures = 0
 
@@ -97,6 +98,8 @@ class Zygote:
                 return None
             if not self._is_ready(0.0):
                 return None
+            if confinement.memory_bytes and 2 * self.vm_bytes > confinement.memory_bytes:
+                return None  # a child would start with the zygote's address space: at most half its cap
             pid = self._exchange(confinement, request, fds)
             if pid is None:
                 self.failures += 1
@@ -122,16 +125,17 @@ class Zygote:
         if not self.ready:
             try:
                 self.sock.settimeout(wait if wait > 0 else 0.0)  # 0.0: non-blocking
-                said = self.sock.recv(16)
+                said = self.sock.recv(64)
             except (BlockingIOError, socket.timeout):
                 return False
             except OSError:
                 said = b""
-            if said != b"ready":  # dead before it was ready
+            word, _, size = said.partition(b" ")
+            if word != b"ready" or not size.isdigit():  # dead before it was ready
                 self.failures += 1
                 self._stop()
                 return False
-            self.ready = True
+            self.ready, self.vm_bytes = True, int(size)
         return True
 
     def _exchange(self, confinement, request, fds):

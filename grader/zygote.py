@@ -65,7 +65,9 @@ def _zygote(sock_fd, confine_path, site_packages):
     script_dir = os.path.dirname(os.path.abspath(__file__))
     sock = socket.socket(fileno=sock_fd)
     try:
-        sock.send(b"ready")  # the grader uses a zygote only once it has imported everything
+        # The grader uses a zygote only once it has imported everything, and only for children whose address-space
+        # cap leaves room beyond the zygote's (a child starts with all of it: the CUDA build of torch maps 3.2 GB).
+        sock.send(b"ready %d" % _vm_size())
     except OSError:
         os._exit(0)
     while True:
@@ -98,6 +100,18 @@ def _zygote(sock_fd, confine_path, site_packages):
             sock.send(data if len(data) == 8 else struct.pack("q", -1))
         except OSError:
             os._exit(0)
+
+
+def _vm_size():
+    """This process's address space in bytes (VmSize), or 2**62 if unknown: then no child is forked from it."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 2 ** 62
 
 
 def _between(sock, pid_w, confine, script_dir):

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,9 @@ def test_a_child_cannot_reach_the_zygote(layers, tmp_path):
         assert zygote_pid() == zpid  # it survived, and the next child comes from it
     else:
         assert seen["kill"] == "sent", seen  # without Landlock's signal scope, a child of the same uid kills it
+        deadline = time.monotonic() + 10.0  # SIGKILL is delivered, not waited for: the zygote may still be dying
+        while zygote_pid() == zpid and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert zygote_pid() != zpid
     observe_forked(tmp_path / "after")  # either way, later runs are forked again
 
@@ -203,3 +207,16 @@ def test_a_forked_child_that_cannot_become_the_runs_child_starts_fresh(tmp_path,
         assert not seen["torch_before"] and ZYGOTE_OF_THIS_PROCESS.failures == 1
     finally:
         ZYGOTE_OF_THIS_PROCESS.failed()  # no zygote with the tiny room outlives this test
+
+
+def test_no_forked_child_under_a_cap_the_zygote_would_crowd(tmp_path):
+    """A forked child starts with the zygote's whole address space, which a fresh one reaches only once it imports
+    torch (the CUDA build maps 3.2 GB). Under a cap less than twice that, children start fresh: a numpy-only
+    submission keeps the room it had."""
+    observe_forked(tmp_path / "ready")
+    size = ZYGOTE_OF_THIS_PROCESS.vm_bytes
+    assert 0 < size < 2 ** 40
+    seen, _ = observe(tmp_path / "crowded", True, dataclasses.replace(LIMITS, memory_bytes=2 * size - 1))
+    assert not seen["torch_before"]
+    seen, _ = observe(tmp_path / "room", True, dataclasses.replace(LIMITS, memory_bytes=2 * size))
+    assert seen["torch_before"]
