@@ -2,12 +2,12 @@
 
 `spawn` returns the pid of a child forked from the zygote, or None, and then grader.sandbox starts the child fresh as
 before: while the zygote is not ready, when it is gone or does not answer within SPAWN_SECONDS, or when it is not
-wanted (no child subreaper to adopt its children, or too little memory for it beside the children). Every read of the zygote is bounded in time
-and bytes; the zygote is the grader's own code, but a child of the same uid might have stopped it.
+wanted (no child subreaper to adopt its children, too little memory for it beside the children, or a cap under twice
+its address space). Every read of the zygote is bounded in time and bytes; the zygote is the grader's own code, but
+a child of the same uid might have stopped it.
 """
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import socket
@@ -18,7 +18,7 @@ import threading
 from dataclasses import fields
 from pathlib import Path
 
-from .processes import live_child
+from .processes import is_subreaper, live_child
 from .zygote import ARGV_PAD_BYTES, PAD_BYTES, PAD_NAME
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
@@ -28,15 +28,6 @@ SPAWN_SECONDS = 10.0  # a fork and its reply take milliseconds (0.14 s for a who
 # share copy-on-write). It runs only where the machine has this much free beside the children's whole caps.
 ZYGOTE_BYTES = 256 * 2 ** 20
 MAX_FAILURES = 3  # after these many, this process starts its children fresh
-
-
-def is_subreaper():
-    """Whether orphans of our descendants become our children (prctl PR_GET_CHILD_SUBREAPER)."""
-    try:
-        value = ctypes.c_int(0)
-        return ctypes.CDLL(None, use_errno=True).prctl(37, ctypes.byref(value), 0, 0, 0) == 0 and value.value == 1
-    except Exception:
-        return False
 
 
 class Forked:

@@ -56,6 +56,16 @@ def set_subreaper():
         pass
 
 
+def is_subreaper():
+    """Whether orphans of our descendants become our children (prctl PR_GET_CHILD_SUBREAPER; set_subreaper)."""
+    try:
+        import ctypes
+        value = ctypes.c_int(0)
+        return ctypes.CDLL(None, use_errno=True).prctl(37, ctypes.byref(value), 0, 0, 0) == 0 and value.value == 1
+    except Exception:
+        return False
+
+
 def _alive(pid):
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE

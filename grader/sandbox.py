@@ -293,26 +293,24 @@ class Sandbox(Supervisor):
         finally:
             os.close(out_w)
             os.close(report_w)
-        layers = None
-        if pid is not None:
-            # complete when the child closes it, after its confinement (a fresh child's when it execs)
-            layers = self._confinement.read_report(report_r, wait=SPAWN_SECONDS)
-            if all(layer.detail == "not reported" for layer in layers.values()):
-                forked = Forked(pid, out_r)
-                kill_tree(pid, env["HW8_SANDBOX_TOKEN"])
-                try:
-                    forked.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    pass
-                ZYGOTE_OF_THIS_PROCESS.failed()
-                forked.stdout.close()
-                pid = out_r = None
-        os.close(report_r)
         if pid is None:
-            if out_r is not None:
-                os.close(out_r)
+            os.close(out_r)
+            os.close(report_r)
             return None, None
-        return Forked(pid, out_r), layers
+        forked = Forked(pid, out_r)
+        # complete when the child closes it, after its confinement (a fresh child's when it execs)
+        layers = self._confinement.read_report(report_r, wait=SPAWN_SECONDS)
+        os.close(report_r)
+        if all(layer.detail == "not reported" for layer in layers.values()):
+            kill_tree(pid, env["HW8_SANDBOX_TOKEN"])
+            try:
+                forked.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            forked.stdout.close()
+            ZYGOTE_OF_THIS_PROCESS.failed()
+            return None, None
+        return forked, layers
 
     def _over_disk(self, pid, token):
         """Why the run must stop for what it holds on disk (Limits.disk_bytes, leftovers.MAX_RUN_ENTRIES), or None.

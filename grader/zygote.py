@@ -1,9 +1,10 @@
 """Prepared children: a process that has imported numpy and torch once, and forks each sandboxed child from there.
 
-A child started fresh (`python -I -S child.py`) spends about 2 s of CPU importing numpy and torch before the first
-cell runs (the notebook's `import torch`); a grade starts two or more, and the test suite 312. Forked from a process
-that already holds them, a child starts in milliseconds and is otherwise the same child: the same interpreter and
-flags, the same environment, folders, descriptors, session and confinement, then hw8core/child.py run as __main__.
+A child started fresh (`python -I -S child.py`) spends about 2 s of CPU importing numpy and torch before its cells
+have run (the notebook's `import torch`): about 15% of a grade, whose graded trainings take 9.5 s. Forked from a
+process that already holds them, a child starts in milliseconds and is otherwise the same child: the same
+interpreter and flags, the same environment, folders, descriptors, session and confinement, then hw8core/child.py
+run as __main__.
 
 Three processes, so that no run's data ever enters the long-lived one:
 - the zygote (this file, run by grader/prepared.py as `python -I -S zygote.py FD CONFINE SITE_PACKAGES ROOM`)
