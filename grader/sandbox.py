@@ -223,14 +223,13 @@ class Sandbox(Supervisor):
         result = None
         try:
             while result is None:
-                limit = self._phase_limit(phase)
-                wait = min(limit, deadline) - time.monotonic()
-                if wait <= 0 or self.cancelled:
+                if self._spent(phase, proc.pid, deadline):
                     result = self._timed_out(phase, time.monotonic() if self.cancelled else deadline)
                     break
                 if not open_fds:
                     break
-                ready, _, _ = select.select(list(open_fds), [], [], min(wait, 0.25))
+                wait = min(self._phase_limit(phase), deadline) - time.monotonic()
+                ready, _, _ = select.select(list(open_fds), [], [], min(wait, 0.25) if wait > 0 else 0.25)
                 for fd in ready:
                     try:
                         chunk = os.read(fd, 65536)

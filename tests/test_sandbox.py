@@ -188,3 +188,52 @@ def test_each_probes_prints_are_marked_as_its_own_however_late_the_grader_reads(
 def test_positive_control_without_the_acks_a_late_grader_marks_prints_as_an_earlier_probes(monkeypatch):
     segments = _segments_of_a_lagging_grader(monkeypatch, acks=False)
     assert segments != {f"p{i}": f"call {i}\n" for i in range(10)}, segments
+
+
+# ---- time limits count computing (hw8core/supervisor.py WALL_FACTOR) -----------------------------------------
+
+WAITS = "import time\ndef f(seconds):\n    time.sleep(seconds)\n    return 'done'\ndef g():\n    return 'after'"
+
+
+def test_a_call_that_waits_past_its_limit_without_computing_is_not_cut_off(monkeypatch):
+    """Waiting (for a core or the disk on a loaded machine; here, sleeping) is not computing: a 2 s limit lets a call
+    that waits 3 s finish, up to WALL_FACTOR times the limit. Positive control: with CPU time unknown (Windows,
+    macOS), the limit is wall time, and the same call times out."""
+    report = run([WAITS], [P("a", "f", 3.0, timeout=2.0), P("b", "g")])
+    assert report.answers["a"].status == "ok" and report.answers["a"].value == "done", report.answers["a"]
+    import hw8core.supervisor as supervisor
+    monkeypatch.setattr(supervisor, "cpu_seconds", lambda pid: None)
+    report = run([WAITS], [P("a", "f", 3.0, timeout=2.0), P("b", "g")])
+    assert report.answers["a"].status == "timeout" and report.answers["a"].message == "limit 2 s", report.answers["a"]
+    assert report.answers["b"].value == "after"
+
+
+def test_a_call_that_never_computes_is_stopped_at_wall_factor_times_its_limit():
+    from hw8core.supervisor import WALL_FACTOR
+    report = run([WAITS], [P("a", "f", 10 ** 6, timeout=1.0), P("b", "g")])
+    a = report.answers["a"]
+    assert a.status == "timeout" and a.message == f"limit 1 s of computing, {WALL_FACTOR:.0f} s in all", a
+    assert a.seconds >= WALL_FACTOR * 1.0, a.seconds  # not cut at its 1 s: the wall limit is the backstop
+    assert report.answers["b"].value == "after"
+
+
+def test_cpu_seconds_reads_the_kernels_numbers_not_the_childs_name():
+    """The process name in /proc/PID/stat is the child's to set (prctl PR_SET_NAME), and may hold ') R 1 2 ...':
+    the numbers are read after the last ')'. Checked against psutil on a process that names itself so."""
+    import subprocess
+    import sys
+    from hw8core.supervisor import cpu_seconds
+    code = ("import ctypes, time\nctypes.CDLL(None).prctl(15, b'x) R 9 9 9 9 99999 99999 99999 99999')\n"
+            "end = time.process_time() + 0.5\nwhile time.process_time() < end:\n    pass\nprint('ok', flush=True)\n"
+            "time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ok"
+        times = psutil.Process(proc.pid).cpu_times()
+        assert abs(cpu_seconds(proc.pid) - (times.user + times.system + times.children_user + times.children_system)) \
+            < 0.05
+        assert 0.4 < cpu_seconds(proc.pid) < 10
+    finally:
+        proc.kill()
+        proc.wait()
+    assert cpu_seconds(proc.pid) is None  # gone: unknown, and the wall limit applies

@@ -348,3 +348,12 @@ def test_the_kit_judges_the_tiny_training_from_a_few_hundred_sums(hw8check):
     assert evidence.oracle.adder_accuracy(evidence, "s4.train_tiny") < kit.pass_accuracy
     graded = [p for p in kit.probes if p.id.startswith("s4.train.kit_sums")]
     assert len(graded) == 2 and all(len(p.args) == 3 for p in graded)
+
+
+def test_the_kit_counts_computing_only_where_linux_shows_it(hw8check, tmp_path):
+    """On Linux a step's limit counts the child's CPU time (hw8core/supervisor.py WALL_FACTOR); without the Linux
+    features (Windows, macOS) it is wall time alone."""
+    import hw8check.runner
+    on = hw8check.runner.PortableRun([], [], [], workdir=tmp_path / "on", linux=True)
+    off = hw8check.runner.PortableRun([], [], [], workdir=tmp_path / "off", linux=False)
+    assert on._cpu_seconds(os.getpid()) > 0 and off._cpu_seconds(os.getpid()) is None

@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from hw8core.i18n import Msg
-from hw8core.supervisor import Supervisor
+from hw8core.supervisor import Supervisor, cpu_seconds
 from hw8core.wire import probe_spec
 
 from hw8core import CHILD  # the child file (hw8core/child.py), copied into each run folder
@@ -73,6 +73,10 @@ class PortableRun(Supervisor):
         super().__init__(*args, **kwargs)
         self.linux = linux_features() if linux is None else linux
 
+    def _cpu_seconds(self, pid):
+        """Linux's /proc, unless switched off: on Windows and macOS a step's limit is wall time alone."""
+        return cpu_seconds(pid) if self.linux else None
+
     def _prepare(self):
         for sub in ("cwd", "out", "tmp"):
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
@@ -97,9 +101,8 @@ class PortableRun(Supervisor):
         phase, result, offset, buf = ("start", None, time.monotonic()), None, 0, b""
         try:
             while result is None:
-                wait = min(self._phase_limit(phase), deadline) - time.monotonic()
-                if wait <= 0:
-                    result = self._timed_out(phase, deadline)
+                if self._spent(phase, proc.pid, deadline):
+                    result = self._timed_out(phase, time.monotonic() if self.cancelled else deadline)
                     break
                 dead = proc.poll() is not None  # read after the check: a dead child's last events are in the file
                 chunk, offset = _read_from(events, offset)
