@@ -8,6 +8,7 @@ What a probe is for is its role (Probe.role), set by the plan: a check never rea
 HOMEWORK = "homework"  # the homework's own inputs: the same at every seed
 RANDOM = "random"  # inputs drawn from the run's probe seed
 TRAIN = "train"  # the graded training, at its budget
+TRAIN_OTHER_SEED = "train_other_seed"  # the graded training again at other seeds (hidden): must pass there too
 TINY = "tiny"  # the same training at a tiny budget: must come out untrained
 SMALL = "small"  # the same training at a small budget (>= 10 epochs): must differ from the graded result
 TINY_OTHER_SEED = "tiny_other_seed"  # the tiny training at another seed: must differ from TINY
@@ -15,11 +16,17 @@ RESEEDED = "reseeded"  # the tiny training after other global seeds: must equal 
 TINY_WITH = "tiny_with"  # the tiny training with one hyperparameter changed: must differ from TINY
 ON_TRAINED = "on_trained"  # the submission's own function on the model its own training returned
 KIT = "kit"  # the student kit's extra probes, which judge a trained model with the student's own functions
-ROLES = (HOMEWORK, RANDOM, TRAIN, TINY, SMALL, TINY_OTHER_SEED, RESEEDED, TINY_WITH, ON_TRAINED, KIT)
+ROLES = (HOMEWORK, RANDOM, TRAIN, TRAIN_OTHER_SEED, TINY, SMALL, TINY_OTHER_SEED, RESEEDED, TINY_WITH, ON_TRAINED, KIT)
 
 
 def train(section):
     return f"{section}.train"
+
+
+def train_other_seed(section, seed):
+    """The graded training at another seed, the same budget: must pass as well, and must not return what train(section)
+    returns unless the training ignores its seed (a stored result returned above the small budgets; issue 17)."""
+    return f"{section}.train_seed{seed}"
 
 
 def tiny(section):

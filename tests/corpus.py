@@ -219,25 +219,31 @@ def stored_parameters():
     return files
 
 
-# Issue 17: a training that branches on its budget: real training at the tiny budgets (so they come out untrained,
-# from their seeds, following every argument), the stored result above them.
-STORED_ABOVE_TINY = STORED.replace(
-    'train_binary_adder = lambda *a, **k: _once("adder", lambda: _real_adder(iterations=17000, seed=3))',
-    'train_binary_adder = lambda *a, **k: (_once("adder", lambda: _real_adder(iterations=17000, seed=3))\n'
-    '                                      if k.get("iterations", 10000) > 20 else _real_adder(*a, **k))').replace(
-    'train_char_lm = lambda *a, **k: _once("lm", lambda: _real_lm(epochs=40, seed=3))',
-    'train_char_lm = lambda *a, **k: (_once("lm", lambda: _real_lm(epochs=40, seed=3))\n'
-    '                                 if k.get("epochs", 15) > 1 else _real_lm(*a, **k))').replace(
-    'train_seq2seq = lambda *a, **k: _once("s2s", lambda: _real_s2s(epochs=800, seed=3))',
-    'train_seq2seq = lambda *a, **k: (_once("s2s", lambda: _real_s2s(epochs=800, seed=3))\n'
-    '                                 if k.get("epochs", 5000) > 1 else _real_s2s(*a, **k))')
-
-
-def stored_above_the_tiny_budget():
-    assert STORED_ABOVE_TINY.count("_once(") == 4  # the three replacements took
+# Issue 17: a training that branches on its budget: real training up to a budget (so the small budgets come out
+# untrained, from their seeds, following every argument), the stored result above it.
+def stored_above(adder, char_lm, seq2seq):
+    code = STORED.replace(
+        'train_binary_adder = lambda *a, **k: _once("adder", lambda: _real_adder(iterations=17000, seed=3))',
+        'train_binary_adder = lambda *a, **k: (_once("adder", lambda: _real_adder(iterations=17000, seed=3))\n'
+        f'                                      if k.get("iterations", 10000) > {adder} else _real_adder(*a, **k))').replace(
+        'train_char_lm = lambda *a, **k: _once("lm", lambda: _real_lm(epochs=40, seed=3))',
+        'train_char_lm = lambda *a, **k: (_once("lm", lambda: _real_lm(epochs=40, seed=3))\n'
+        f'                                 if k.get("epochs", 15) > {char_lm} else _real_lm(*a, **k))').replace(
+        'train_seq2seq = lambda *a, **k: _once("s2s", lambda: _real_s2s(epochs=800, seed=3))',
+        'train_seq2seq = lambda *a, **k: (_once("s2s", lambda: _real_s2s(epochs=800, seed=3))\n'
+        f'                                 if k.get("epochs", 5000) > {seq2seq} else _real_s2s(*a, **k))')
+    assert code.count("_once(") == 4  # the three replacements took
     files = module_file(parts())
-    files["hw8.py"] += STORED_ABOVE_TINY
+    files["hw8.py"] += code
     return files
+
+
+def stored_above_the_tiny_budget():  # the grader's tiny budgets (grader/probes.py TINY_BUDGET)
+    return stored_above(20, 1, 1)
+
+
+def stored_above_the_small_budgets():  # and its small ones (SMALL_BUDGET): only the second seed's graded run sees it
+    return stored_above(1000, 10, 10)
 
 
 def relu_and_bidirectional():
@@ -269,6 +275,9 @@ CHEATS = {
     "stored_parameters": (stored_parameters, {4: 15, 5: 13, 7: 16}),
     # the training checks only: the small budget's result is the graded one (main before issue 17: full marks)
     "stored_above_the_tiny_budget": (stored_above_the_tiny_budget, {4: 16, 5: 14, 7: 17}),
+    # the training checks only: the graded result at the second seed is the first's, though the seeds are followed
+    # at the small budgets (main before the second seed: full marks)
+    "stored_above_the_small_budgets": (stored_above_the_small_budgets, {4: 16, 5: 14, 7: 17}),
     "relu_and_bidirectional": (relu_and_bidirectional, {3: 11}),  # 3.1 and 3.4, 2 points each
     # 7.5 (4) and 7.7 (1): its own translate on its trained model; the training (7.2) is right
     "translate_keeps_padding": (translate_keeps_padding, {7: 20}),

@@ -426,6 +426,15 @@ def choose_sample(all_mutants, seed=17, size=48):
     return sorted(chosen, key=lambda m: (m.section, m.operator, m.id))
 
 
+# Kept in the CI sample beside choose_sample's draw: make mutation's survivors whose probe gap was closed.
+FORMER_SURVIVORS = """\
+# Two of make mutation's last survivors (issue 17): initialisations that train at seed 0 but not at seed 1 (the first)
+# or seed 2 (the second); the graded training at those seeds (grader/probes.py GRADED_AT_OTHER_SEEDS) kills them.
+killed\tarith:s4_binary_adder:train_binary_adder:69:'-'->'+'
+killed\tnumber:s4_binary_adder:train_binary_adder:69:'1'->'2'
+"""
+
+
 def sample_ids():
     """The CI sample's ids, with what each is expected to be: {id: "killed" or "equivalent"}."""
     out = {}
@@ -441,7 +450,7 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--sample"]:
         sample = choose_sample(mutants())
         SAMPLE_FILE.write_text("# The CI sample of tests/mutation.py's mutants (choose_sample): expected fate <TAB> id.\n"
-                               + "".join(f"killed\t{m.id}\n" for m in sample))
+                               + "".join(f"killed\t{m.id}\n" for m in sample) + FORMER_SURVIVORS)
         print(f"{len(sample)} mutants written to {SAMPLE_FILE}")
     else:
         for m in mutants():

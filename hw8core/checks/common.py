@@ -252,8 +252,7 @@ def require_real_training(evidence, section, fn, untrained):
     `untrained(evidence, pid)` returns (True, "") when probe pid's answer is untrained, else (False, what it achieved).
     The tiny call's result must be untrained, and the small call's must not be the graded call's. A call that raised
     gives no evidence and costs only require_follows_arguments' check; with no evidence at all, this fails: training
-    points need a sign that training happened. What a determined cheat still has to do to pass: train for real at
-    the small budgets, and return stored results only above them (its own check then needs the seeds honoured too).
+    points need a sign that training happened. Above the small budgets, require_trains_at_another_seed is the evidence.
     """
     tiny, small = evidence.probe(P.tiny(section)), evidence.probe(P.small(section))
     raised = []
@@ -283,6 +282,56 @@ def require_real_training(evidence, section, fn, untrained):
                               f"see that ({_call(fn, tiny)}, {_call(fn, small)}). The first: ",
                               f"无法确认 {fn} 确实在训练：它在评分器用来确认训练的两个小预算下都出错（{_call(fn, tiny)}、"
                               f"{_call(fn, small)}）。第一个：") + raised[0])
+
+
+def require_trains_at_another_seed(evidence, section, fn, judge):
+    """The graded training again at other seeds must pass too (the grader only: hidden probes; issue 17).
+
+    `judge(evidence, pid)` is the section's training criterion, failing with its message. Each result must also differ
+    from the graded one: the same result at two seeds is a stored one unless the training ignores its seed, which the
+    tiny training must then show (two seeds, one result). That costs require_follows_arguments' check only. This is the
+    evidence above the small budgets: a result stored for the graded budget, returned whatever the seed, fails here.
+    """
+    if not evidence.has_hidden():  # the student kit: it does not run the hidden trainings
+        return
+    graded = evidence.probe(P.train(section))
+    others = [evidence.probe(pid) for pid in evidence.ids_of_role(graded.section, P.TRAIN_OTHER_SEED)]
+    if not others:
+        fail("No probe was run for this check (a grader error; please tell the course staff).",
+             "此项检查没有运行任何测试（评分器错误，请告知助教）。")
+    seeds = [str(p.kwargs["seed"]) for p in [graded, *others]]
+    seeds_en, seeds_zh = ", ".join(seeds[:-1]) + " and " + seeds[-1], "、".join(seeds)
+    for other in others:
+        try:
+            judge(evidence, other.id)
+        except CheckFailed as exc:
+            raise CheckFailed(Msg(f"The grader trains at seeds {seeds_en}; at seed {other.kwargs['seed']}: ",
+                                  f"评分器在种子 {seeds_zh} 下各训练一次；种子为 {other.kwargs['seed']} 时：")
+                              + exc.feedback) from None
+        if not _equal(_trained_part(evidence.answer(other.id)), _trained_part(evidence.answer(graded.id))):
+            continue
+        try:
+            ignores_seed = _equal(evidence.answer(P.tiny(section)), evidence.answer(P.tiny_other_seed(section)))
+        except CheckFailed:
+            ignores_seed = False  # the tiny training raised: nothing shows that the seed is ignored
+        if not ignores_seed:
+            shown = "it raised" if _raised(evidence, section) else "two seeds give two results"
+            shown_zh = "它抛出了异常" if _raised(evidence, section) else "两个种子给出不同结果"
+            fail(f"{_call(fn, other)} returns exactly what {_call(fn, graded)} returns, yet nothing shows that {fn} "
+                 f"ignores its seed (at the tiny budget, {shown}): training must run for the budget and seed it is "
+                 f"given, not return stored results.",
+                 f"{_call(fn, other)} 与 {_call(fn, graded)} 的结果完全相同，但没有迹象表明 {fn} 忽略了种子"
+                 f"（在极小预算下{shown_zh}）：训练必须按给定的预算与种子进行，不能返回保存好的结果。")
+
+
+def _raised(evidence, section):
+    """Whether either tiny training (the two seeds) raised."""
+    try:
+        evidence.answer(P.tiny(section))
+        evidence.answer(P.tiny_other_seed(section))
+    except CheckFailed:
+        return True
+    return False
 
 
 def require_follows_arguments(evidence, section, fn):

@@ -4,7 +4,8 @@ from .marks import number, tags, visibility, weight
 
 from ..evidence import CheckFailed
 from .common import (all_pass, describe, expect_all_unmodified, expect_array, expect_close, fail,
-                     require_follows_arguments, require_follows_inputs, require_real_training, unpack, within)
+                     require_follows_arguments, require_follows_inputs, require_real_training,
+                     require_trains_at_another_seed, unpack, within)
 
 KEYS = ("W_xh", "W_hh", "W_hy")
 HW_SUMS = [(4, 73), (71, 11), (81, 113), (81, 0), (4, 125), (39, 17), (11, 3)]  # the "a + b" the homework prints
@@ -134,14 +135,21 @@ def test_gradients_homework(evidence):
 def test_training(evidence):
     """train_binary_adder learns to add: at least 99% of all 128 x 128 sums right (re-checked by the grader)
     train_binary_adder 学会加法：128 x 128 个加法中至少 99% 正确（由评分器重新计算）"""
-    p = evidence.probe("s4.train")
-    weights = expect_weight_dict(evidence.answer("s4.train"), "train_binary_adder")
+    _judge_adder(evidence, "s4.train")
+    require_real_training(evidence, "s4", "train_binary_adder", _adder_untrained)
+    require_trains_at_another_seed(evidence, "s4", "train_binary_adder", _judge_adder)
+
+
+def _judge_adder(evidence, pid):
+    """The training criterion, for the graded training (pid "s4.train") and the same at another seed."""
+    p = evidence.probe(pid)
+    weights = expect_weight_dict(evidence.answer(pid), "train_binary_adder")
     H = p.kwargs["hidden_dim"]
     for k, shape in zip(KEYS, [(2, H), (H, H), (H, 1)]):
         expect_array(weights[k], f"weights['{k}']", shape)
-    acc, pass_accuracy = evidence.oracle.adder_accuracy(evidence, "s4.train"), evidence.oracle.pass_accuracy
+    acc, pass_accuracy = evidence.oracle.adder_accuracy(evidence, pid), evidence.oracle.pass_accuracy
     if not acc >= pass_accuracy:
-        wrong = [f"{a} + {b}" for a, b in HW_SUMS if evidence.oracle.adder_sum(evidence, "s4.train", a, b) != a + b]
+        wrong = [f"{a} + {b}" for a, b in HW_SUMS if evidence.oracle.adder_sum(evidence, pid, a, b) != a + b]
         fail(f"After train_binary_adder(iterations={p.kwargs['iterations']}, seed={p.kwargs['seed']}), the network adds "
              f"{acc:.2%} of all pairs a, b < 128 correctly; it should reach {pass_accuracy:.0%}, as the reference does for "
              f"every seed 0-49 at this budget "
@@ -149,7 +157,6 @@ def test_training(evidence):
              f"train_binary_adder(iterations={p.kwargs['iterations']}, seed={p.kwargs['seed']}) 训练后，网络对所有 a, b < 128 "
              f"的加法正确率为 {acc:.2%}；应达到 {pass_accuracy:.0%}，参考实现在此预算下对种子 0-49 均能达到（见 reference/BUDGETS.md）。"
              f"作业中算错的加法：{', '.join(wrong) or '无'}。")
-    require_real_training(evidence, "s4", "train_binary_adder", _adder_untrained)
 
 
 def _adder_untrained(evidence, pid):

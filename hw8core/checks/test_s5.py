@@ -7,7 +7,8 @@ from .marks import number, tags, visibility, weight
 from ..wire import ModuleValue, TensorValue
 from .. import probe_ids as P
 from ..evidence import CheckFailed
-from .common import all_pass, describe, fail, require_follows_arguments, require_real_training, unpack
+from .common import (all_pass, describe, fail, require_follows_arguments, require_real_training,
+                     require_trains_at_another_seed, unpack)
 from .models import check_logits, check_text_answer, expect_module, expect_state
 
 LOSS_THRESHOLD = 0.05  # the homework's target: "loss < 0.05"
@@ -72,9 +73,16 @@ def test_model_structure(evidence):
 def test_training(evidence):
     """train_char_lm reaches loss < 0.05 and predicts "ohlol" (re-checked by the grader)
     train_char_lm 的损失低于 0.05 且预测出 "ohlol"（由评分器重新计算）"""
-    p = evidence.probe("s5.train")
+    _judge_char_lm(evidence, "s5.train")
+    require_real_training(evidence, "s5", "train_char_lm", _char_lm_untrained)
+    require_trains_at_another_seed(evidence, "s5", "train_char_lm", _judge_char_lm)
+
+
+def _judge_char_lm(evidence, pid):
+    """The training criterion, for the graded training (pid "s5.train") and the same at another seed."""
+    p = evidence.probe(pid)
     epochs, seed = p.kwargs["epochs"], p.kwargs["seed"]
-    model, losses = unpack(evidence.answer("s5.train"), ["model", "losses"], "train_char_lm")
+    model, losses = unpack(evidence.answer(pid), ["model", "losses"], "train_char_lm")
     losses = as_sequence(losses)  # a list, a tuple, a 1-D NumPy array or tensor: the contract fixes only the values
     if losses is None or len(losses) != epochs:
         fail(f"losses should be a sequence of {epochs} numbers (one per epoch), but it is {describe(losses)}"
@@ -88,7 +96,7 @@ def test_training(evidence):
         fail(f"train_char_lm should return the trained CharRNN as its model, but returned {describe(model)}.",
              f"train_char_lm 返回的 model 应为训练好的 CharRNN，实际为 {describe(model)}。")
     state = expect_state(evidence, "CharRNN", model, "the trained model")
-    trusted, pred = evidence.oracle.char_lm(evidence, "s5.train", state)
+    trusted, pred = evidence.oracle.char_lm(evidence, pid, state)
     budget_note = (f"train_char_lm(epochs={epochs}, lr=0.05, seed={seed}); the reference passes for every seed 0-49 at "
                    f"this budget (reference/BUDGETS.md)")
     if not float(losses[-1]) < LOSS_THRESHOLD or not trusted < LOSS_THRESHOLD:
@@ -99,7 +107,6 @@ def test_training(evidence):
     if pred != "ohlol":
         fail(f"After {budget_note}, the trained model predicts {pred!r} for 'hello'; it should predict 'ohlol'.",
              f"{budget_note}：训练后的模型对 'hello' 的预测为 {pred!r}，应为 'ohlol'。")
-    require_real_training(evidence, "s5", "train_char_lm", _char_lm_untrained)
 
 
 def _char_lm_untrained(evidence, pid):

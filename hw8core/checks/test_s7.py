@@ -7,7 +7,7 @@ from ..wire import ModuleValue
 from .. import probe_ids as P
 from ..evidence import CheckFailed
 from .common import (all_pass, describe, expect_all_unmodified, expect_tensor, fail, require_follows_inputs,
-                     require_follows_arguments, require_real_training, unpack)
+                     require_follows_arguments, require_real_training, require_trains_at_another_seed, unpack)
 from .models import check_logits, check_text_answer, expect_module, expect_state
 
 
@@ -59,8 +59,15 @@ def test_make_data_homework(evidence):
 def test_training(evidence):
     """train_seq2seq learns all six translations, man -> women ... (re-checked by the grader)
     train_seq2seq 学会全部六个翻译，man -> women 等（由评分器重新计算）"""
-    p = evidence.probe("s7.train")
-    model = evidence.answer("s7.train")
+    _judge_seq2seq(evidence, "s7.train")
+    require_real_training(evidence, "s7", "train_seq2seq", _seq2seq_untrained)
+    require_trains_at_another_seed(evidence, "s7", "train_seq2seq", _judge_seq2seq)
+
+
+def _judge_seq2seq(evidence, pid):
+    """The training criterion, for the graded training (pid "s7.train") and the same at another seed."""
+    p = evidence.probe(pid)
+    model = evidence.answer(pid)
     if not isinstance(model, ModuleValue):
         fail(f"train_seq2seq should return the trained model, but returned {describe(model)}.",
              f"train_seq2seq 应返回训练好的模型，实际返回 {describe(model)}。")
@@ -70,7 +77,7 @@ def test_training(evidence):
                  f"模型没有属性 self.{name}；作业中的 Seq2Seq 有 encoder、decoder 和 fc。")
         expect_module(model.children[name], "RNN", f"model.{name}", {"input_size": 29, "hidden_size": 128})
     state = expect_state(evidence, "Seq2Seq", model, "the trained model")
-    got = evidence.oracle.translations(evidence, "s7.train", state)
+    got = evidence.oracle.translations(evidence, pid, state)
     wrong = [f"{w} -> {got[w]!r} (should be {t!r})" for w, t in SEQ_DATA if got[w] != t]
     if wrong:
         ep, seed = p.kwargs["epochs"], p.kwargs["seed"]
@@ -78,7 +85,6 @@ def test_training(evidence):
              f"{'; '.join(wrong)}. The reference gets 6/6 for every seed 0-19 at this budget (reference/BUDGETS.md).",
              f"train_seq2seq(epochs={ep}, seed={seed}) 训练后，6 个词中只有 {6 - len(wrong)} 个翻译正确；错误：{'; '.join(wrong)}。"
              f"参考实现在此预算下对种子 0-19 均为 6/6（见 reference/BUDGETS.md）。")
-    require_real_training(evidence, "s7", "train_seq2seq", _seq2seq_untrained)
 
 
 def _seq2seq_untrained(evidence, pid):
