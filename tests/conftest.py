@@ -164,3 +164,16 @@ def _messages_in_english():
     i18n.set_lang("en")
     yield
     i18n.set_lang("en")
+
+
+@pytest.fixture
+def without_other_seed_trainings(monkeypatch):
+    """The grader's plan without its hidden graded trainings at other seeds (grader/probes.py GRADED_AT_OTHER_SEEDS),
+    in this process. For the tests of the machinery around a grade (side by side, batch, restarts, the kit's agreement,
+    single-bug mutants): those trainings add 9.8 s of CPU to every whole grade (the adder 2 x 3.3 s, the char-LM 1.3 s,
+    seq2seq 1.9 s), and with them in every grade the suite took twice as long (30 min 46 s against 15 min 37 s at
+    -n 2, measured at a888255). The trainings themselves are graded for real wherever a grade's fairness or strength
+    is the point: tests/test_fairness.py, test_rewrites.py, test_mutation.py, test_grading.py, test_other_seeds.py,
+    and every test that grades in a child process (the CLI, the Gradescope zip, the installs)."""
+    from grader import probes
+    monkeypatch.setattr(probes, "GRADED_AT_OTHER_SEEDS", {fn: () for fn in probes.GRADED_AT_OTHER_SEEDS})

@@ -10,6 +10,10 @@ from hw8core.supervisor import Limits
 
 from conftest import ROOT, mutate
 
+# The machinery around a grade, not its fairness: the graded trainings at other seeds are left out in this process
+# (conftest.without_other_seed_trainings says where they are graded for real, and why).
+pytestmark = pytest.mark.usefixtures("without_other_seed_trainings")
+
 # The longest statement of a correct submission takes 0.9-1.0 s here (the torch import; report.cells[i].seconds of
 # the example and corpus.homework_code): 10 s leaves 10x room on a busy machine, and a hang costs only that.
 LIMITS = Limits(cell_timeout=10.0, total_timeout=200.0, memory_bytes=2 * 2 ** 30)  # probe limits as calibrated

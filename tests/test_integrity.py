@@ -27,6 +27,10 @@ from hw8core.supervisor import Limits, Supervisor
 from conftest import ROOT, section_scores
 from test_hostile import BASE, LIMITS
 
+# The machinery around a grade, not its fairness: the graded trainings at other seeds are left out in this process
+# (conftest.without_other_seed_trainings says where they are graded for real, and why).
+pytestmark = pytest.mark.usefixtures("without_other_seed_trainings")
+
 ATTACKS = ROOT / "tests" / "integrity"
 SECRET = ROOT / "reference" / "s1_srn.py"  # the solutions: what a leak would carry
 ABI, WHY = confine.landlock_abi()

@@ -18,6 +18,10 @@ from conftest import (SEED, assert_no_internal_error, failed, full_marks, mutate
 from corpus import MUTANTS
 from multiseed import SeedRuns, section_scores
 
+# The machinery around a grade, not its fairness: the graded trainings at other seeds are left out in this process
+# (conftest.without_other_seed_trainings says where they are graded for real, and why).
+pytestmark = pytest.mark.usefixtures("without_other_seed_trainings")
+
 VISIBLE = {c.number for c in catalog() if c.visibility == "visible"}
 SEEDS = list(range(20))
 
