@@ -223,10 +223,8 @@ class Sandbox(Supervisor):
         result = None
         try:
             while result is None:
-                if self._spent(phase, proc.pid, deadline):
-                    result = self._timed_out(phase, time.monotonic() if self.cancelled else deadline)
-                    break
-                if not open_fds:
+                result = self._time_up(phase, proc.pid, deadline)
+                if result is not None or not open_fds:
                     break
                 wait = min(self._phase_limit(phase), deadline) - time.monotonic()
                 ready, _, _ = select.select(list(open_fds), [], [], min(wait, 0.25) if wait > 0 else 0.25)

@@ -194,7 +194,7 @@ class Supervisor:
         self._hung = {}  # function name -> "timeout" | "crashed": stubbed in later children
         self._segments, self._last_started = [], None
         self.cancelled = False  # set from another thread (hw8core/parallel.py on Ctrl-C): the run stops
-        self._cpu_phase, self._cpu_start, self._cpu_counted = None, None, False
+        self._cpu_phase, self._cpu_start = None, None  # the step whose CPU time is counted, and its start (None: unknown)
         self._new_child()
 
     def _prepare(self):
@@ -300,6 +300,12 @@ class Supervisor:
             buf = b""
         return buf, phase, result
 
+    def _time_up(self, phase, pid, deadline):
+        """What ends the child's run when its step or the run is past its time limit (_spent), else None."""
+        if not self._spent(phase, pid, deadline):
+            return None
+        return self._timed_out(phase, time.monotonic() if self.cancelled else deadline)
+
     def _spent(self, phase, pid, deadline):
         """Whether the step in `phase` is over its time limit, or the run over its own (see WALL_FACTOR): past its
         limit in wall time, and either past it in the child's CPU time or past WALL_FACTOR times it in wall time."""
@@ -314,9 +320,8 @@ class Supervisor:
         limit = end - phase[2]
         if now - phase[2] >= WALL_FACTOR * limit:
             return True
-        used = self._cpu_seconds(pid)
-        self._cpu_counted = used is not None and self._cpu_start is not None
-        if not self._cpu_counted:
+        used = self._cpu_seconds(pid) if self._cpu_start is not None else None
+        if used is None:
             return True  # CPU time unknown: wall time alone
         return used - self._cpu_start >= limit
 
@@ -325,7 +330,7 @@ class Supervisor:
 
     def _limit_words(self, seconds):
         """A step's limit as its timeout message says it."""
-        if self._cpu_counted:
+        if self._cpu_start is not None:  # this step's CPU time was counted (_spent)
             return f"limit {seconds:.0f} s of computing, {WALL_FACTOR * seconds:.0f} s in all"
         return f"limit {seconds:.0f} s"
 

@@ -101,8 +101,8 @@ class PortableRun(Supervisor):
         phase, result, offset, buf = ("start", None, time.monotonic()), None, 0, b""
         try:
             while result is None:
-                if self._spent(phase, proc.pid, deadline):
-                    result = self._timed_out(phase, time.monotonic() if self.cancelled else deadline)
+                result = self._time_up(phase, proc.pid, deadline)
+                if result is not None:
                     break
                 dead = proc.poll() is not None  # read after the check: a dead child's last events are in the file
                 chunk, offset = _read_from(events, offset)
