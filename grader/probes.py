@@ -65,8 +65,8 @@ class Planner:
 
     def add_training(self, section, fn, budget_key, budget, kwargs):
         """The graded training at the budget, the same at small and tiny budgets and with twins (training must follow
-        its budget, its seed and its arguments: stored parameters earn nothing), then the graded one at another seed. The seeds are fixed, not drawn:
-        whether a training passes must not depend on the probe seed."""
+        its budget, its seed and its arguments: stored parameters earn nothing), then the graded one at other seeds.
+        The seeds are fixed, not drawn: whether a training passes must not depend on the probe seed."""
         self.add(P.train(section), fn, kwargs={budget_key: budget, **kwargs, "seed": TRAIN_SEED}, hidden=False,
                  seed=TRAIN_SEED, role=P.TRAIN)
         self.add(P.small(section), fn, kwargs={budget_key: SMALL_BUDGET[fn], **kwargs, "seed": TRAIN_SEED}, hidden=False,
@@ -90,6 +90,7 @@ class Planner:
         for seed in GRADED_AT_OTHER_SEEDS[fn]:
             self.add(P.train_other_seed(section, seed), fn, kwargs={budget_key: budget, **kwargs, "seed": seed},
                      hidden=True, seed=seed, role=P.TRAIN_OTHER_SEED)
+
 
 def plan(seed, visible_only=False, through=None):
     """All probes of a run, in order: each section's plan (grader/plans/sN.py; its checks are hw8core/checks/test_sN.py).

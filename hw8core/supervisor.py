@@ -194,7 +194,7 @@ class Supervisor:
         self._hung = {}  # function name -> "timeout" | "crashed": stubbed in later children
         self._segments, self._last_started = [], None
         self.cancelled = False  # set from another thread (hw8core/parallel.py on Ctrl-C): the run stops
-        self._cpu_phase, self._cpu_start = None, None  # the step whose CPU time is counted, and its start (None: unknown)
+        self._cpu_phase, self._cpu_start = None, None  # the step whose CPU time counts, and its start (None: unknown)
         self._new_child()
 
     def _prepare(self):

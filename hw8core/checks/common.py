@@ -310,27 +310,17 @@ def require_trains_at_another_seed(evidence, section, fn, judge):
         if not _equal(_trained_part(evidence.answer(other.id)), _trained_part(evidence.answer(graded.id))):
             continue
         try:
-            ignores_seed = _equal(evidence.answer(P.tiny(section)), evidence.answer(P.tiny_other_seed(section)))
+            tiny = evidence.answer(P.tiny(section)), evidence.answer(P.tiny_other_seed(section))
+            ignores_seed, raised = _equal(*tiny), False
         except CheckFailed:
-            ignores_seed = False  # the tiny training raised: nothing shows that the seed is ignored
+            ignores_seed, raised = False, True  # a tiny training raised: nothing shows that the seed is ignored
         if not ignores_seed:
-            shown = "it raised" if _raised(evidence, section) else "two seeds give two results"
-            shown_zh = "它抛出了异常" if _raised(evidence, section) else "两个种子给出不同结果"
+            shown, shown_zh = ("it raised", "它抛出了异常") if raised else ("two seeds give two results", "两个种子给出不同结果")
             fail(f"{_call(fn, other)} returns exactly what {_call(fn, graded)} returns, yet nothing shows that {fn} "
                  f"ignores its seed (at the tiny budget, {shown}): training must run for the budget and seed it is "
                  f"given, not return stored results.",
                  f"{_call(fn, other)} 与 {_call(fn, graded)} 的结果完全相同，但没有迹象表明 {fn} 忽略了种子"
                  f"（在极小预算下{shown_zh}）：训练必须按给定的预算与种子进行，不能返回保存好的结果。")
-
-
-def _raised(evidence, section):
-    """Whether either tiny training (the two seeds) raised."""
-    try:
-        evidence.answer(P.tiny(section))
-        evidence.answer(P.tiny_other_seed(section))
-    except CheckFailed:
-        return True
-    return False
 
 
 def require_follows_arguments(evidence, section, fn):
